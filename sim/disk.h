@@ -31,6 +31,8 @@ class SimDisk {
   // What recovery finds, as the core's InitialState.
   raft::InitialState Recover(const raft::ConfState& bootstrap) const;
   const raft::Snapshot& snapshot() const { return snapshot_; }
+  // The durable hard state (what survives any crash).
+  const raft::HardState& synced_hard_state() const { return hard_state_; }
 
  private:
   void ApplyRecord(const Record& record);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -91,6 +92,7 @@ class Simulation {
 
   void DrawKnobs();
   raft::Config MakeConfig(NodeId id) const;
+  Node& NewNode();
   void StartNode(Node& n, raft::InitialState initial);
   void Crash(Node& n);
   void Restart(Node& n);
@@ -120,6 +122,7 @@ class Simulation {
   void CheckNode(Node& n);
   void CheckEntriesPersisted(Node& n, const std::vector<raft::Entry>& entries);
   void CheckLeaderCompleteness(Node& n);
+  void CheckCommittedEntrySafe(const raft::Entry& e);
   void Fail(std::string property, std::string detail);
   Node* Leader();
 
@@ -135,9 +138,12 @@ class Simulation {
     bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
   };
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
-  Trace trace_{100000};
+  Trace trace_{4096};
 
-  std::vector<Node> nodes_;  // nodes_[id - 1]
+  // nodes_[id - 1]. A deque: servers join while references are held. A
+  // retired server's id is never reused, as an operator would not reuse one
+  // for an empty machine (its amnesia could form a second majority).
+  std::deque<Node> nodes_;
   std::vector<Client> clients_;
   std::vector<check::Operation> history_;
   std::vector<bool> discarded_;
@@ -240,6 +246,15 @@ void Simulation::At(int64_t time, std::function<void()> fn) {
   events_.push(Event{time, seq_++, std::move(fn)});
 }
 
+Node& Simulation::NewNode() {
+  Node& n = nodes_.emplace_back();
+  n.id = nodes_.size();
+  n.member = true;
+  n.tick_scale =
+      1.0 + k_.max_clock_skew * (2.0 * static_cast<double>(rng_.Uniform(1001)) / 1000.0 - 1.0);
+  return n;
+}
+
 void Simulation::StartNode(Node& n, raft::InitialState initial) {
   n.up = true;
   n.incarnation++;
@@ -330,7 +345,20 @@ void Simulation::Process(Node& n) {
 
 void Simulation::FinishReady(Node& n) {
   raft::Ready& rd = n.ready;
-  for (const auto& m : rd.persisted_messages) Send(m);
+  for (const auto& m : rd.persisted_messages) {
+    // A vote is a promise: it must survive a crash before anyone hears it.
+    if (m.type == raft::MessageType::kVoteResp && !m.reject) {
+      const raft::HardState& hs = n.disk.synced_hard_state();
+      if (hs.term != m.term || hs.vote != m.to) {
+        Fail("vote durability", "node " + std::to_string(n.id) + " granted its term " +
+                                    std::to_string(m.term) + " vote to " + std::to_string(m.to) +
+                                    " but its disk holds term " + std::to_string(hs.term) +
+                                    " vote " + std::to_string(hs.vote));
+        return;
+      }
+    }
+    Send(m);
+  }
   if (rd.snapshot) {
     if (!n.sm.Restore(rd.snapshot->data) || n.sm.applied() != rd.snapshot->meta.index) {
       Fail("snapshot", "node " + std::to_string(n.id) + " got a snapshot whose data does not "
@@ -383,6 +411,8 @@ void Simulation::Apply(Node& n, const raft::Entry& e) {
                                      std::to_string(it->second.first) + " there");
     return;
   }
+  if (fresh) CheckCommittedEntrySafe(e);
+  if (violation_) return;
   auto [dit, dfresh] = digest_at_.emplace(e.index, n.sm.digest());
   if (!dfresh && dit->second != n.sm.digest()) {
     Fail("replica divergence", "node " + std::to_string(n.id) + " state digest at index " +
@@ -603,10 +633,16 @@ void Simulation::InjectFault() {
   } else if (roll < 55) {
     // Crash at most a minority at once, so that the rest can make progress.
     if (!up.empty() && down.size() + 1 <= (members - 1) / 2) {
+      // Leaders are the interesting victims: their unreplicated tail and
+      // in-flight elections are where safety bugs live.
       Node* victim = up[rng_.Uniform(up.size())];
+      if (Node* l = Leader(); l && rng_.Chance(0.5)) victim = l;
       Crash(*victim);
       const NodeId id = victim->id;
-      After(static_cast<int64_t>(rng_.Between(100'000, 3'000'000)), [this, id] {
+      // Sometimes back at once, while the election it took part in runs.
+      const int64_t downtime = rng_.Chance(0.3) ? static_cast<int64_t>(rng_.Between(1'000, 30'000))
+                                                : static_cast<int64_t>(rng_.Between(100'000, 3'000'000));
+      After(downtime, [this, id] {
         if (faults_on_) Restart(nodes_[id - 1]);
       });
     }
@@ -687,25 +723,26 @@ void Simulation::ChangeMembership() {
   if (!l) return;
   const raft::ConfState& conf = l->raft->conf();
   if (conf.Joint()) return;
-  std::vector<NodeId> voters = conf.voters, learners = conf.learners, outside;
+  std::vector<NodeId> voters = conf.voters, learners = conf.learners, joining;
+  size_t servers = 0;
   for (auto& n : nodes_) {
-    if (std::find(voters.begin(), voters.end(), n.id) == voters.end() &&
-        std::find(learners.begin(), learners.end(), n.id) == learners.end()) {
-      outside.push_back(n.id);
-    }
+    servers += n.member;
+    // Started for an addition that never committed: offer it again.
+    if (n.up && n.member && !n.joined) joining.push_back(n.id);
   }
   raft::ConfChange cc;
   const uint64_t roll = rng_.Uniform(5);
-  if (roll == 0 && !outside.empty()) {
-    const NodeId id = outside[rng_.Uniform(outside.size())];
-    cc.changes.push_back({raft::ConfChangeType::kAddLearner, id});
-    Node& n = nodes_[id - 1];
-    if (!n.up) {
+  if (roll == 0 && (!joining.empty() || servers < static_cast<size_t>(k_.voters + k_.spares))) {
+    NodeId id;
+    if (!joining.empty()) {
+      id = joining[rng_.Uniform(joining.size())];
+    } else {
       // A new, empty server joins.
-      n.member = true;
-      n.disk = SimDisk();
+      Node& n = NewNode();
       StartNode(n, raft::InitialState{});
+      id = n.id;
     }
+    cc.changes.push_back({raft::ConfChangeType::kAddLearner, id});
   } else if (roll == 1 && !learners.empty()) {
     cc.changes.push_back({raft::ConfChangeType::kAddVoter, learners[rng_.Uniform(learners.size())]});
   } else if (roll == 2 && voters.size() > 3) {
@@ -769,6 +806,31 @@ void Simulation::CheckLeaderCompleteness(Node& n) {
   }
 }
 
+void Simulation::CheckCommittedEntrySafe(const raft::Entry& e) {
+  // Leader completeness, checked before it can fail: no server lacking a
+  // committed entry may be able to collect a quorum of votes, judging by
+  // logs alone. (Raft guarantees the quorum that holds the entry refuses.)
+  for (auto& cand : nodes_) {
+    if (!cand.up || !cand.raft->Promotable()) continue;
+    const raft::RaftLog& log = cand.raft->log();
+    if (e.index <= log.snapshot_index() || log.Matches(e.index, e.term)) continue;
+    std::map<NodeId, bool> votes;
+    for (auto& voter : nodes_) {
+      if (!voter.up) continue;
+      votes[voter.id] = voter.raft->log().IsUpToDate(log.LastIndex(), log.LastTerm());
+    }
+    if (raft::Quorum(cand.raft->conf()).Tally(votes) == raft::VoteResult::kWon) {
+      Fail("leader completeness", "committed entry " + std::to_string(e.index) + "@" +
+                                      std::to_string(e.term) + " is missing on node " +
+                                      std::to_string(cand.id) + " (last " +
+                                      std::to_string(log.LastIndex()) + "@" +
+                                      std::to_string(log.LastTerm()) +
+                                      "), which a quorum would elect");
+      return;
+    }
+  }
+}
+
 void Simulation::CheckNode(Node& n) {
   raft::Raft& r = *n.raft;
   if (r.role() == raft::Role::kLeader) {
@@ -821,8 +883,6 @@ void Simulation::CheckNode(Node& n) {
 // ------------------------------------------------------------------- run ---
 
 SimResult Simulation::Run() {
-  const int total = k_.voters + k_.spares;
-  nodes_.resize(total);
   raft::ConfState bootstrap;
   for (int i = 1; i <= k_.voters; i++) bootstrap.voters.push_back(i);
   // Every initial member starts from the same genesis snapshot, so that a
@@ -837,13 +897,9 @@ SimResult Simulation::Run() {
     empty.Apply(first);
     genesis.data = empty.Serialize();
   }
-  for (int i = 0; i < total; i++) {
-    Node& n = nodes_[i];
-    n.id = i + 1;
-    n.tick_scale = 1.0 + k_.max_clock_skew * (2.0 * static_cast<double>(rng_.Uniform(1001)) / 1000.0 - 1.0);
-    n.member = i < k_.voters;
-    n.joined = n.member;
-    if (!n.member) continue;
+  for (int i = 0; i < k_.voters; i++) {
+    Node& n = NewNode();
+    n.joined = true;
     n.disk.Write(SimDisk::InstallSnapshot{genesis});
     n.disk.Write(raft::HardState{1, 0, 1});
     n.disk.Sync();

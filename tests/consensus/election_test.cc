@@ -22,7 +22,9 @@ TEST(ElectionTest, ALeaderEmergesAndEveryoneFollowsIt) {
   for (NodeId id : c.ids()) {
     EXPECT_EQ(c.raft(id).term(), term) << c.raft(id).Describe();
     EXPECT_EQ(c.raft(id).leader(), leader) << c.raft(id).Describe();
-    if (id != leader) EXPECT_EQ(c.raft(id).role(), Role::kFollower);
+    if (id != leader) {
+      EXPECT_EQ(c.raft(id).role(), Role::kFollower);
+    }
   }
   // The leader's no-op of its own term commits everywhere.
   for (NodeId id : c.ids()) {

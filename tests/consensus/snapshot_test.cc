@@ -50,7 +50,7 @@ void FallBehindCompaction(Cluster& c) {
   c.Isolate(3);
   for (int i = 0; i < 20; i++) ASSERT_TRUE(c.raft(1).Propose("old" + std::to_string(i)).ok());
   c.Stabilize();
-  ASSERT_TRUE(c.raft(1).CreateSnapshot(c.raft(1).applied(), SnapshotData()).ok());
+  ASSERT_TRUE(c.CreateSnapshot(1, c.raft(1).applied(), SnapshotData()).ok());
   for (int i = 0; i < 3; i++) ASSERT_TRUE(c.raft(1).Propose("new" + std::to_string(i)).ok());
   c.Stabilize();
   c.Heal();
@@ -154,7 +154,7 @@ TEST(SnapshotTest, ChunksOfASupersededSnapshotAreDiscarded) {
   });
   c.DropInFlight(OfType(MessageType::kSnapshot));
   ASSERT_EQ(c.raft(1).progress().at(3).state, Progress::State::kSnapshot);
-  ASSERT_TRUE(c.raft(1).CreateSnapshot(c.raft(1).applied(), "newer").ok());
+  ASSERT_TRUE(c.CreateSnapshot(1, c.raft(1).applied(), "newer").ok());
   c.TickAll(3);
   ASSERT_EQ(c.node(3).installed.size(), 1u);
   EXPECT_EQ(c.node(3).installed[0].data, "newer");

@@ -246,6 +246,15 @@ void Cluster::Elect(NodeId id) {
   ASSERT_EQ(raft(id).role(), Role::kLeader) << raft(id).Describe();
 }
 
+Status Cluster::CreateSnapshot(NodeId id, Index index, std::string data) {
+  TestNode& n = node(id);
+  Status s = n.raft->CreateSnapshot(index, std::move(data));
+  if (!s.ok()) return s;
+  n.storage.snapshot = n.raft->snapshot();
+  std::erase_if(n.storage.entries, [&](const Entry& e) { return e.index <= index; });
+  return s;
+}
+
 void Cluster::Restart(NodeId id) {
   TestNode& n = node(id);
   InitialState init;

@@ -118,6 +118,11 @@ class Cluster {
   // ForceCampaign + Stabilize; the node is leader afterwards.
   void Elect(NodeId id);
 
+  // The state machine snapshots itself at `index`: the core compacts, and
+  // the node stores the snapshot and drops the entries it covers, as a real
+  // node does (the core hands locally taken snapshots to no Ready).
+  Status CreateSnapshot(NodeId id, Index index, std::string data);
+
   // Rebuilds the node from what it persisted; in-memory state is lost.
   void Restart(NodeId id);
 
