@@ -20,7 +20,8 @@ uint32_t Memo::WindowWords(const Config& c) {
 }
 
 bool Memo::Dominates(const Record& r, const Config& c, uint32_t window) const {
-  if (r.hash != c.hash || r.state != c.state || r.lo != c.lo || r.known_words != window) {
+  if (r.hash != c.hash || r.state != c.state || r.lo != c.lo || r.known_words != window ||
+      r.deletes > c.deletes || r.dead_puts > c.dead_puts) {
     return false;
   }
   const uint64_t* stored = words_.data() + r.offset;
@@ -41,7 +42,8 @@ bool Memo::SeenOrInsert(const Config& c) {
   const size_t offset = words_.size();
   words_.insert(words_.end(), c.known + FirstWord(c.lo), c.known + FirstWord(c.lo) + window);
   words_.insert(words_.end(), c.unknown, c.unknown + unknown_words_);
-  records_.push_back({c.hash, heads_[bucket], c.state, c.lo, window, offset});
+  records_.push_back(
+      {c.hash, heads_[bucket], c.state, c.lo, window, c.deletes, c.dead_puts, offset});
   heads_[bucket] = static_cast<uint32_t>(records_.size());
   if (records_.size() > heads_.size()) Grow();
   return false;

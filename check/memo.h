@@ -18,13 +18,18 @@ struct Config {
   int32_t lo = 0;
   int32_t hi = -1;
   const uint64_t* known = nullptr;
+  // Unknown-outcome deletes and puts of dead values are counted, not listed:
+  // they are interchangeable, and cleared from `unknown`.
   const uint64_t* unknown = nullptr;
+  uint32_t deletes = 0;
+  uint32_t dead_puts = 0;
 };
 
 // The configurations already reached. Besides exact repeats it skips a
 // configuration when one with the same known set and state but a subset of
-// its unknown-outcome writes was reached: such a write never has to take
-// effect, so that configuration can complete whenever this one can.
+// its unknown-outcome writes (or fewer of the interchangeable ones) was
+// reached: such a write never has to take effect, so that configuration can
+// complete whenever this one can.
 class Memo {
  public:
   explicit Memo(size_t unknown_words) : unknown_words_(unknown_words), heads_(1024, 0) {}
@@ -41,6 +46,8 @@ class Memo {
     int32_t state;
     int32_t lo;
     uint32_t known_words;
+    uint32_t deletes;
+    uint32_t dead_puts;
     size_t offset;  // into words_: known window, then unknown_words_ words
   };
 

@@ -1,9 +1,11 @@
 #include "check/search.h"
 
 #include <algorithm>
+#include <bit>
 #include <tuple>
 
 #include "check/dancing_list.h"
+#include "check/liveness.h"
 #include "check/memo.h"
 
 namespace cairn::check {
@@ -67,7 +69,9 @@ class Searcher {
         pending_unknown_(Iota(h.unknown.size())),
         known_bits_((h.known.size() + 63) / 64 + 1, 0),
         unknown_bits_((h.unknown.size() + 63) / 64, 0),
-        memo_(unknown_bits_.size()) {
+        canonical_unknown_(unknown_bits_.size(), 0),
+        memo_(unknown_bits_.size()),
+        liveness_(h) {
     // Zobrist hashing: the hash of a set is the XOR of its members' keys, so
     // it follows each lift and unlift in O(1).
     uint64_t seed = 0x636169726e;
@@ -88,8 +92,14 @@ class Searcher {
     int64_t bound;  // unknown ops only: the return time that bounded the candidates
   };
 
+  // Dead values are all alike (see ValueLiveness), so configurations are
+  // remembered with them merged into one.
+  static constexpr int32_t kDead = -2;
+  int32_t Canonical(int32_t state, int32_t lo, int32_t hi) const {
+    return liveness_.Dead(state, known_bits_, lo, hi) ? kDead : state;
+  }
   uint64_t Hash(int32_t state) const {
-    return known_hash_ ^ (state_key_seed_ * static_cast<uint64_t>(state + 2));
+    return known_hash_ ^ (state_key_seed_ * static_cast<uint64_t>(state + 3));
   }
   bool TryKnown(int32_t op);
   bool TryUnknown(int32_t op, int64_t bound);
@@ -104,10 +114,12 @@ class Searcher {
   DancingList pending_unknown_;  // unknown ops not linearized, by call
   std::vector<uint64_t> known_bits_;
   std::vector<uint64_t> unknown_bits_;
+  std::vector<uint64_t> canonical_unknown_;  // scratch for Admit
   std::vector<uint64_t> zobrist_;
   uint64_t state_key_seed_ = 0;
   uint64_t known_hash_ = 0;
   Memo memo_;
+  ValueLiveness liveness_;
   int32_t state_ = kAbsent;
   int32_t lo_ = 0;   // lowest unlinearized known op
   int32_t hi_ = -1;  // highest linearized known op
@@ -133,7 +145,23 @@ bool Searcher::Overwrites(const KeyOp& op) const {
 }
 
 bool Searcher::Admit(int32_t next_state, int32_t lo, int32_t hi) {
-  Config c{Hash(next_state), next_state, lo, hi, known_bits_.data(), unknown_bits_.data()};
+  const int32_t canonical = Canonical(next_state, lo, hi);
+  Config c{Hash(canonical), canonical, lo, hi, known_bits_.data(), canonical_unknown_.data()};
+  // Which unknown-outcome deletes, or puts of dead values, took effect does
+  // not matter, only how many: the ones left are interchangeable (they are
+  // all callable by now, as were the ones used).
+  for (size_t w = 0; w < unknown_bits_.size(); ++w) {
+    uint64_t bits = canonical_unknown_[w] = unknown_bits_[w];
+    for (; bits != 0; bits &= bits - 1) {
+      const int32_t i = static_cast<int32_t>(w * 64) + std::countr_zero(bits);
+      const KeyOp& op = h_.unknown[i];
+      const bool del = op.kind == OpKind::kDelete;
+      if (del || (op.kind == OpKind::kPut && liveness_.Dead(op.value, known_bits_, lo, hi))) {
+        canonical_unknown_[w] &= ~(uint64_t{1} << (i & 63));
+        ++(del ? c.deletes : c.dead_puts);
+      }
+    }
+  }
   if (memo_.SeenOrInsert(c)) return false;
   const auto states = static_cast<int64_t>(memo_.size());
   if (states > budget_.max_states) exhausted_ = true;
@@ -172,7 +200,7 @@ bool Searcher::TryUnknown(int32_t op, int64_t bound) {
   Step(h_.unknown[op], state_, &next);
   // Taking effect without changing the state is the same as not taking
   // effect, which is always allowed.
-  if (next == state_) return false;
+  if (Canonical(next, lo_, hi_) == Canonical(state_, lo_, hi_)) return false;
   Flip(unknown_bits_, op);
   if (!Admit(next, lo_, hi_)) {
     Flip(unknown_bits_, op);

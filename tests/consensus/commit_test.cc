@@ -29,9 +29,11 @@ TEST(CommitTest, LeaderSendsBeforePersistingButCountsItselfOnlyAfterAdvance) {
   EXPECT_EQ(rd.entries[0].data, "x");
   // The appends are sendable now, in parallel with the leader's own write.
   size_t apps = 0;
-  for (const Message& m : rd.messages) apps += m.type == MessageType::kApp && Carries(m, id->index);
+  for (const Message& m : rd.messages)
+    apps += m.type == MessageType::kApp && Carries(m, id->index);
   EXPECT_EQ(apps, 2u);
-  for (const Message& m : rd.persisted_messages) EXPECT_NE(m.type, MessageType::kApp);
+  for (const Message& m : rd.persisted_messages)
+    EXPECT_NE(m.type, MessageType::kApp);
   c.Send(rd.messages);
 
   // Node 2 stores the entry; its acknowledgement vouches for its disk, so it
@@ -39,7 +41,8 @@ TEST(CommitTest, LeaderSendsBeforePersistingButCountsItselfOnlyAfterAdvance) {
   c.Deliver(To(2));
   c.DropInFlight(To(3));
   Ready frd = c.TakeReady(2);
-  for (const Message& m : frd.messages) EXPECT_NE(m.type, MessageType::kAppResp);
+  for (const Message& m : frd.messages)
+    EXPECT_NE(m.type, MessageType::kAppResp);
   ASSERT_EQ(frd.persisted_messages.size(), 1u);
   EXPECT_EQ(frd.persisted_messages[0].type, MessageType::kAppResp);
   EXPECT_EQ(frd.persisted_messages[0].index, id->index);
@@ -137,15 +140,15 @@ std::unique_ptr<Cluster> Figure8(PlantedBug bug) {
   // S3 gets entry 2 (after one rejected probe) but not S1's term-4 no-op at
   // index 3; S2 gets the no-op.
   c->Deliver(To(3));
-  c->Stabilize([](const Message& m) {
-    return m.type == MessageType::kApp && m.to == 3 && Carries(m, 3);
-  });
+  c->Stabilize(
+      [](const Message& m) { return m.type == MessageType::kApp && m.to == 3 && Carries(m, 3); });
   return c;
 }
 
 TEST(CommitTest, OldTermEntryOnAMajorityIsNotCommittedByCounting) {
   auto c = Figure8(PlantedBug::kNone);
-  for (NodeId id : {1, 2, 3}) ASSERT_EQ(c->raft(id).log().TermAt(2), 2u) << "node " << id;
+  for (NodeId id : {1, 2, 3})
+    ASSERT_EQ(c->raft(id).log().TermAt(2), 2u) << "node " << id;
   ASSERT_EQ(c->raft(1).progress().at(3).match, 2u);
   EXPECT_EQ(c->raft(1).commit(), 1u);
 

@@ -36,7 +36,8 @@ TEST(ElectionTest, TimeoutsAreRandomizedWithinOneToTwoElectionTimeouts) {
   // Nodes that never hear anything: the tick at which each first campaigns
   // is its randomized timeout.
   Cluster c(5);
-  for (NodeId id : c.ids()) c.Isolate(id);
+  for (NodeId id : c.ids())
+    c.Isolate(id);
   std::map<NodeId, int> first_campaign;
   for (int tick = 1; tick <= 40; tick++) {
     for (NodeId id : c.ids()) {
@@ -143,12 +144,13 @@ TEST(ElectionTest, CandidateWithStaleLogLoses) {
   c.Isolate(1);
   c.ClearSent();
   const Term old_term = c.raft(3).term();
-  while (c.raft(3).role() != Role::kCandidate) c.Tick(3);
+  while (c.raft(3).role() != Role::kCandidate)
+    c.Tick(3);
   c.Stabilize();
   EXPECT_EQ(c.CountSent(And(OfType(MessageType::kVoteResp), From(2))), 1u);
   EXPECT_EQ(c.CountSent([](const Message& m) {
-              return m.type == MessageType::kVoteResp && m.from == 2 && m.reject;
-            }),
+    return m.type == MessageType::kVoteResp && m.from == 2 && m.reject;
+  }),
             1u)
       << "node 2 must refuse a candidate that lacks committed entries";
   EXPECT_NE(c.raft(3).role(), Role::kLeader);
@@ -185,8 +187,8 @@ TEST(ElectionTest, StaleLogIsAlsoRefusedAtPreVote) {
   EXPECT_EQ(c.Leader(), 2u);
   // Every pre-vote node 2 gave node 3 was a refusal.
   EXPECT_EQ(c.CountSent([](const Message& m) {
-              return m.type == MessageType::kPreVoteResp && m.from == 2 && m.to == 3 && !m.reject;
-            }),
+    return m.type == MessageType::kPreVoteResp && m.from == 2 && m.to == 3 && !m.reject;
+  }),
             0u);
   // A refused pre-vote costs no term: node 3 is at the winner's term only.
   EXPECT_EQ(c.raft(3).term(), c.raft(2).term());

@@ -27,7 +27,8 @@ void ProposeAndSend(Cluster& c, const std::string& data) {
 TEST(FlowControlTest, SeveralAppendsAreInFlightBeforeAnyResponse) {
   Cluster c(3);
   Settle(c);
-  for (int i = 0; i < 4; i++) ProposeAndSend(c, "p" + std::to_string(i));
+  for (int i = 0; i < 4; i++)
+    ProposeAndSend(c, "p" + std::to_string(i));
   const auto apps = And(AppWithEntries(), To(2));
   ASSERT_EQ(c.CountInFlight(apps), 4u);
   // Each continues where the previous one stopped.
@@ -49,7 +50,8 @@ TEST(FlowControlTest, NoMoreThanMaxInflightMsgsUnacknowledged) {
   cfg.max_inflight_msgs = 3;
   Cluster c(3, 0, cfg);
   Settle(c);
-  for (int i = 0; i < 10; i++) ProposeAndSend(c, "p" + std::to_string(i));
+  for (int i = 0; i < 10; i++)
+    ProposeAndSend(c, "p" + std::to_string(i));
   const auto apps = And(AppWithEntries(), To(2));
   EXPECT_EQ(c.CountInFlight(apps), 3u);
   EXPECT_EQ(c.raft(1).progress().at(2).inflights.count(), 3);
@@ -89,7 +91,8 @@ TEST(FlowControlTest, InflightBytesAreBounded) {
   cfg.max_inflight_bytes = 200;  // each entry below is 124 bytes
   Cluster c(3, 0, cfg);
   Settle(c);
-  for (int i = 0; i < 5; i++) ProposeAndSend(c, std::string(100, 'a' + i));
+  for (int i = 0; i < 5; i++)
+    ProposeAndSend(c, std::string(100, 'a' + i));
   // Sending stops once the bytes in flight reach the limit; the message
   // that crosses it is the last.
   EXPECT_EQ(c.CountInFlight(And(AppWithEntries(), To(2))), 2u);
@@ -103,7 +106,8 @@ TEST(FlowControlTest, LargeBacklogIsSplitByMaxMsgBytes) {
   cfg.max_msg_bytes = 500;
   Cluster c(3, 0, cfg);
   Settle(c);
-  for (int i = 0; i < 10; i++) ASSERT_TRUE(c.raft(1).Propose(std::string(100, 'x')).ok());
+  for (int i = 0; i < 10; i++)
+    ASSERT_TRUE(c.raft(1).Propose(std::string(100, 'x')).ok());
   ASSERT_TRUE(c.ProcessReady(1));
   // 124-byte entries, at most 500 bytes a message: 4 + 4 + 2.
   std::vector<size_t> sizes;
@@ -118,7 +122,8 @@ TEST(FlowControlTest, LargeBacklogIsSplitByMaxMsgBytes) {
 TEST(FlowControlTest, ManyProposalsBeforeGetReadyBecomeOneBatch) {
   Cluster c(3);
   Settle(c);
-  for (int i = 0; i < 50; i++) ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
+  for (int i = 0; i < 50; i++)
+    ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
   Ready rd = c.TakeReady(1);
   // One write for the leader...
   EXPECT_EQ(rd.entries.size(), 50u);

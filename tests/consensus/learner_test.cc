@@ -25,7 +25,8 @@ TEST(LearnerTest, LearnerReceivesAndAppliesEntries) {
 TEST(LearnerTest, LearnerNeverCampaignsAndIsNeverAskedToVote) {
   Cluster c(3, 1);
   // With every voter gone the learner is alone for a long time.
-  for (NodeId id : {1, 2, 3}) c.Isolate(id);
+  for (NodeId id : {1, 2, 3})
+    c.Isolate(id);
   for (int i = 0; i < 100; i++) {
     c.Tick(4);
     c.ProcessReady(4);
@@ -70,6 +71,34 @@ TEST(LearnerTest, LearnerCannotElectAnyone) {
   EXPECT_NE(c.raft(2).role(), Role::kLeader);
   // And the cut-off leader gave up too (CheckQuorum counts no learners).
   EXPECT_EQ(c.Leader(), kNoNode);
+}
+
+TEST(LearnerTest, LearnerNeverHoldsEntriesOfATermItsLeaderForgot) {
+  // A single voter wins its election alone, without sending a vote request
+  // that would wait for its new term to be durable. If its appends may leave
+  // before that, a crash lets it reuse the term for different entries, and
+  // the learner, seeing matching (index, term) pairs, keeps the old ones.
+  Cluster c(1, 1);
+  while (c.raft(1).role() != Role::kLeader)
+    c.Tick(1);
+  ASSERT_EQ(c.raft(1).term(), 1u);
+  ASSERT_TRUE(c.raft(1).Propose("a").ok());
+  Ready rd = c.TakeReady(1);
+  ASSERT_TRUE(rd.hard_state.has_value());
+  c.Send(rd.messages);  // "sendable before persisting"
+  c.Restart(1);         // ...and the write never happened
+  // The learner stores what reached it; its answer is lost.
+  c.Deliver(To(2));
+  c.ProcessReady(2);
+  c.DropInFlight(From(2));
+
+  while (c.raft(1).role() != Role::kLeader)
+    c.Tick(1);
+  ASSERT_TRUE(c.raft(1).Propose("b").ok());
+  c.Stabilize();
+  c.TickAll(2);
+  EXPECT_EQ(c.AppliedData(1), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(c.AppliedData(2), c.AppliedData(1)) << "log matching broken on the learner";
 }
 
 }  // namespace

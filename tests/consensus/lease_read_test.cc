@@ -24,7 +24,8 @@ TEST(LeaseReadTest, AnsweredWithoutAHeartbeatRoundWhileTheLeaseHolds) {
   Ready rd = c.TakeReady(1);
   ASSERT_EQ(rd.read_states.size(), 1u);
   EXPECT_EQ(rd.read_states[0], (ReadState{1, c.raft(1).commit()}));
-  for (const Message& m : rd.messages) EXPECT_NE(m.type, MessageType::kHeartbeat);
+  for (const Message& m : rd.messages)
+    EXPECT_NE(m.type, MessageType::kHeartbeat);
   c.Send(rd.messages);
   c.Persist(1, rd);
   c.Apply(1, rd);

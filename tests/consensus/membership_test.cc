@@ -15,9 +15,15 @@ ConfChange Change(std::vector<ConfChangeItem> items, bool explicit_leave = false
   return cc;
 }
 
-ConfChangeItem AddVoter(NodeId id) { return {ConfChangeType::kAddVoter, id}; }
-ConfChangeItem AddLearner(NodeId id) { return {ConfChangeType::kAddLearner, id}; }
-ConfChangeItem Remove(NodeId id) { return {ConfChangeType::kRemoveNode, id}; }
+ConfChangeItem AddVoter(NodeId id) {
+  return {ConfChangeType::kAddVoter, id};
+}
+ConfChangeItem AddLearner(NodeId id) {
+  return {ConfChangeType::kAddLearner, id};
+}
+ConfChangeItem Remove(NodeId id) {
+  return {ConfChangeType::kRemoveNode, id};
+}
 
 // A node that is not yet a member: it knows the current voters, so it never
 // campaigns, and waits to hear from the leader.
@@ -39,7 +45,8 @@ TEST(MembershipTest, JointConsensusNeedsBothMajoritiesThenLeavesExplicitly) {
   c.Stabilize();
   ConfState joint = Voters({1, 4, 5});
   joint.voters_outgoing = {1, 2, 3};
-  for (NodeId n : {1, 2, 3, 4, 5}) EXPECT_EQ(c.raft(n).conf(), joint) << "node " << n;
+  for (NodeId n : {1, 2, 3, 4, 5})
+    EXPECT_EQ(c.raft(n).conf(), joint) << "node " << n;
 
   // The old majority alone commits nothing...
   const auto new_side = Or(Touches(4), Touches(5));
@@ -62,7 +69,8 @@ TEST(MembershipTest, JointConsensusNeedsBothMajoritiesThenLeavesExplicitly) {
   EXPECT_FALSE(c.raft(1).ProposeConfChange(Change({AddVoter(6)})).ok());
   ASSERT_TRUE(c.raft(1).ProposeConfChange(ConfChange{}).ok());
   c.Stabilize();
-  for (NodeId n : {1, 4, 5}) EXPECT_EQ(c.raft(n).conf(), Voters({1, 4, 5})) << "node " << n;
+  for (NodeId n : {1, 4, 5})
+    EXPECT_EQ(c.raft(n).conf(), Voters({1, 4, 5})) << "node " << n;
   // The new configuration alone decides now.
   auto z = c.raft(1).Propose("z");
   ASSERT_TRUE(z.ok());
@@ -79,7 +87,8 @@ TEST(MembershipTest, JointConsensusIsLeftAutomatically) {
   auto id = c.raft(1).ProposeConfChange(Change({AddVoter(4), AddVoter(5)}));
   ASSERT_TRUE(id.ok());
   c.Stabilize();
-  for (NodeId n : c.ids()) EXPECT_EQ(c.raft(n).conf(), Voters({1, 2, 3, 4, 5})) << "node " << n;
+  for (NodeId n : c.ids())
+    EXPECT_EQ(c.raft(n).conf(), Voters({1, 2, 3, 4, 5})) << "node " << n;
   // The log shows the way through: the joint entry, then the leader's own
   // empty change that leaves it.
   const RaftLog& log = c.raft(1).log();
@@ -100,13 +109,50 @@ TEST(MembershipTest, JointConsensusIsLeftAutomatically) {
   EXPECT_EQ(c.raft(1).commit(), x->index);
 }
 
+bool Carries(const Message& m, Index index) {
+  for (const Entry& e : m.entries) {
+    if (e.index == index) return true;
+  }
+  return false;
+}
+
+TEST(MembershipTest, NewLeaderLeavesAJointConfigurationItInherited) {
+  Cluster c(3);
+  c.Elect(1);
+  AddSpare(c, 4, Voters({1, 2, 3}));
+  AddSpare(c, 5, Voters({1, 2, 3}));
+  auto id = c.raft(1).ProposeConfChange(Change({AddVoter(4), AddVoter(5)}));
+  ASSERT_TRUE(id.ok());
+  // The joint entry commits and a heartbeat tells nodes 2 and 3 so, but
+  // node 1's automatic leave entry never gets out before node 1 dies.
+  const Index leave = id->index + 1;
+  const auto carries_leave = [leave](const Message& m) {
+    return m.type == MessageType::kApp && Carries(m, leave);
+  };
+  c.Stabilize(carries_leave);
+  c.Tick(1);
+  c.Stabilize(carries_leave);
+  c.DropInFlight(carries_leave);
+  ASSERT_EQ(c.raft(1).log().LastIndex(), leave);
+  ASSERT_TRUE(c.raft(2).conf().Joint());
+  ASSERT_TRUE(c.raft(2).conf().auto_leave);
+  c.Isolate(1);
+
+  c.Elect(2);
+  c.TickAll(5);
+  // Auto-leave is a promise of the configuration, not of one leader: the
+  // new leader must leave the joint state itself.
+  EXPECT_EQ(c.raft(2).conf(), Voters({1, 2, 3, 4, 5})) << c.raft(2).Describe();
+}
+
 TEST(MembershipTest, AddAndRemoveVotersOneAtATime) {
   Cluster c(3);
   c.Elect(1);
   AddSpare(c, 4, Voters({1, 2, 3}));
   ASSERT_TRUE(c.raft(1).ProposeConfChange(Change({AddVoter(4)})).ok());
   c.Stabilize();
-  for (NodeId n : c.ids()) EXPECT_EQ(c.raft(n).conf(), Voters({1, 2, 3, 4})) << "node " << n;
+  for (NodeId n : c.ids())
+    EXPECT_EQ(c.raft(n).conf(), Voters({1, 2, 3, 4})) << "node " << n;
   EXPECT_TRUE(c.raft(4).Promotable());
   EXPECT_EQ(c.raft(4).log().LastIndex(), c.raft(1).log().LastIndex());
 

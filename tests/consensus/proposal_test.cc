@@ -35,7 +35,8 @@ TEST(ProposalTest, CandidateHasNoLeader) {
   Cluster c(3);
   c.Elect(1);
   c.Isolate(2);
-  while (c.raft(2).role() == Role::kFollower) c.Tick(2);
+  while (c.raft(2).role() == Role::kFollower)
+    c.Tick(2);
   auto p = c.raft(2).Propose("x");
   EXPECT_EQ(p.status().code(), Code::kUnavailable);
   EXPECT_EQ(p.status().message(), "no leader");
@@ -64,7 +65,7 @@ TEST(ProposalTest, TooManyUncommittedBytesIsResourceExhausted) {
   EXPECT_GE(accepted, 5);
   EXPECT_LE(accepted * 100, 1000);
   const Index last = c.raft(1).log().LastIndex();
-  EXPECT_FALSE(c.raft(1).Propose("y").ok());
+  EXPECT_FALSE(c.raft(1).Propose(std::string(100, 'y')).ok());
   EXPECT_EQ(c.raft(1).log().LastIndex(), last) << "a refused proposal appends nothing";
 
   // Once the backlog commits there is room again.

@@ -41,9 +41,11 @@ TEST(ReadIndexTest, ManyReadsIssuedTogetherShareOneHeartbeatRound) {
   Cluster c(3);
   c.Elect(1);
   c.ClearSent();
-  for (uint64_t ctx = 1; ctx <= 10; ctx++) ASSERT_TRUE(c.raft(1).ReadIndex(ctx).ok());
+  for (uint64_t ctx = 1; ctx <= 10; ctx++)
+    ASSERT_TRUE(c.raft(1).ReadIndex(ctx).ok());
   c.Stabilize();
-  for (uint64_t ctx = 1; ctx <= 10; ctx++) EXPECT_TRUE(Answered(c.node(1), ctx)) << ctx;
+  for (uint64_t ctx = 1; ctx <= 10; ctx++)
+    EXPECT_TRUE(Answered(c.node(1), ctx)) << ctx;
   // One heartbeat to each follower, however many reads: the heartbeats
   // only leave with the Ready, after every one of these reads arrived.
   EXPECT_EQ(c.CountSent(kHeartbeat), 2u);
@@ -58,11 +60,13 @@ TEST(ReadIndexTest, ReadsArrivingDuringARoundShareTheNextOne) {
   ASSERT_EQ(c.CountInFlight(kHeartbeat), 2u);
   // Round 1 is on the wire: these reads cannot use it, and must not start
   // a round each either.
-  for (uint64_t ctx = 2; ctx <= 6; ctx++) ASSERT_TRUE(c.raft(1).ReadIndex(ctx).ok());
+  for (uint64_t ctx = 2; ctx <= 6; ctx++)
+    ASSERT_TRUE(c.raft(1).ReadIndex(ctx).ok());
   c.ProcessReady(1);
   EXPECT_EQ(c.CountSent(kHeartbeat), 2u);
   c.Stabilize();
-  for (uint64_t ctx = 1; ctx <= 6; ctx++) EXPECT_TRUE(Answered(c.node(1), ctx)) << ctx;
+  for (uint64_t ctx = 1; ctx <= 6; ctx++)
+    EXPECT_TRUE(Answered(c.node(1), ctx)) << ctx;
   EXPECT_EQ(c.CountSent(kHeartbeat), 4u);
 }
 

@@ -51,8 +51,10 @@ void ExpectRepairedQuickly(const Divergence& d) {
   Cluster c(TestConfig(), 1);
   const ConfState conf = Voters({1, 2, 3});
   Term term = 0;
-  for (const auto& e : d.leader_log) term = std::max(term, e.term);
-  for (const auto& e : d.follower_log) term = std::max(term, e.term);
+  for (const auto& e : d.leader_log)
+    term = std::max(term, e.term);
+  for (const auto& e : d.follower_log)
+    term = std::max(term, e.term);
   auto init = [&](const std::vector<Entry>& log) {
     InitialState s;
     s.hard_state = HardState{term, kNoNode, 3};
@@ -77,9 +79,8 @@ void ExpectRepairedQuickly(const Divergence& d) {
   EXPECT_EQ(c.node(2).storage.entries, c.node(1).storage.entries);
   // Fast back-off: one rejection finds the match point, whatever the
   // length of the divergent suffix (a one-by-one probe would need ~100).
-  const size_t rejections = c.CountSent([](const Message& m) {
-    return m.type == MessageType::kAppResp && m.from == 2 && m.reject;
-  });
+  const size_t rejections = c.CountSent(
+      [](const Message& m) { return m.type == MessageType::kAppResp && m.from == 2 && m.reject; });
   EXPECT_LE(rejections, 1u);
   const size_t apps = c.CountSent(And(OfType(MessageType::kApp), To(2)));
   // The probe, the repair, and at most one bare commit notice.
@@ -96,21 +97,20 @@ std::vector<Entry> Concat(std::vector<Entry> a, const std::vector<Entry>& b) {
 }
 
 TEST(ReplicationTest, LongDivergentFollowerSuffixIsRepairedInOneRoundTrip) {
-  ExpectRepairedQuickly({Concat(Entries(1, 3, 1), Entries(4, 6, 4)),
-                         Concat(Entries(1, 3, 1), Entries(4, 103, 2))});
+  ExpectRepairedQuickly(
+      {Concat(Entries(1, 3, 1), Entries(4, 6, 4)), Concat(Entries(1, 3, 1), Entries(4, 103, 2))});
 }
 
 TEST(ReplicationTest, DivergentSuffixAsLongAsTheLeadersIsRepairedInOneRoundTrip) {
-  ExpectRepairedQuickly({Concat(Entries(1, 3, 1), Entries(4, 103, 4)),
-                         Concat(Entries(1, 3, 1), Entries(4, 103, 2))});
+  ExpectRepairedQuickly(
+      {Concat(Entries(1, 3, 1), Entries(4, 103, 4)), Concat(Entries(1, 3, 1), Entries(4, 103, 2))});
 }
 
 TEST(ReplicationTest, SharedTermPrefixIsKeptAndOnlyTheConflictReplaced) {
   // The follower shares entries 4..20 of term 2 with the leader, then has
   // term-2 and term-3 entries the leader never had.
-  ExpectRepairedQuickly(
-      {Concat(Concat(Entries(1, 3, 1), Entries(4, 20, 2)), Entries(21, 30, 5)),
-       Concat(Concat(Entries(1, 3, 1), Entries(4, 60, 2)), Entries(61, 100, 3))});
+  ExpectRepairedQuickly({Concat(Concat(Entries(1, 3, 1), Entries(4, 20, 2)), Entries(21, 30, 5)),
+                         Concat(Concat(Entries(1, 3, 1), Entries(4, 60, 2)), Entries(61, 100, 3))});
 }
 
 TEST(ReplicationTest, FollowerThatMissedAppendsCatchesUpWhileTheClusterIsIdle) {
@@ -123,7 +123,8 @@ TEST(ReplicationTest, FollowerThatMissedAppendsCatchesUpWhileTheClusterIsIdle) {
   c.TickAll(2);
   ASSERT_EQ(c.raft(1).progress().at(3).state, Progress::State::kReplicate);
   c.Isolate(3);
-  for (int i = 0; i < 5; i++) ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; i++)
+    ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
   c.Stabilize();
   c.Heal();
   c.TickAll(5);
@@ -137,7 +138,8 @@ TEST(ReplicationTest, FollowerThatMissedAppendsCatchesUpOnTheNextProposal) {
   c.Elect(1);
   c.TickAll(2);
   c.Isolate(3);
-  for (int i = 0; i < 5; i++) ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; i++)
+    ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
   c.Stabilize();
   c.Heal();
   ASSERT_TRUE(c.raft(1).Propose("p5").ok());

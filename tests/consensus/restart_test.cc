@@ -65,11 +65,13 @@ TEST(RestartTest, PlantedForgetVoteBugIsCaught) {
 TEST(RestartTest, RecoversLogCommitAndSnapshotAndRejoins) {
   Cluster c(3);
   c.Elect(1);
-  for (int i = 0; i < 10; i++) ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
+  for (int i = 0; i < 10; i++)
+    ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
   c.Stabilize();
   c.TickAll();
   ASSERT_TRUE(c.CreateSnapshot(2, c.raft(2).applied() - 3, "snap").ok());
-  for (int i = 10; i < 13; i++) ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
+  for (int i = 10; i < 13; i++)
+    ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
   c.Stabilize();
   c.TickAll();
 
@@ -101,9 +103,11 @@ TEST(RestartTest, RecoversLogCommitAndSnapshotAndRejoins) {
 TEST(RestartTest, WholeClusterRestartsAndElectsALeaderWithEverything) {
   Cluster c(3);
   c.Elect(1);
-  for (int i = 0; i < 5; i++) ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; i++)
+    ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
   c.Stabilize();
-  for (NodeId id : c.ids()) c.Restart(id);
+  for (NodeId id : c.ids())
+    c.Restart(id);
   c.in_flight().clear();
   const NodeId leader = c.TickUntilLeader();
   ASSERT_NE(leader, kNoNode);

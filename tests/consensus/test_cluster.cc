@@ -4,6 +4,32 @@
 
 #include <algorithm>
 
+namespace cairn::raft {
+
+void PrintTo(const Entry& e, std::ostream* os) {
+  *os << "{term " << e.term << ", index " << e.index
+      << (e.type == EntryType::kConfChange ? ", conf" : "") << ", \"" << e.data << "\"}";
+}
+
+void PrintTo(const ConfState& c, std::ostream* os) {
+  *os << ConfStateToString(c) << (c.auto_leave ? " auto_leave" : "");
+}
+
+void PrintTo(const SnapshotMeta& m, std::ostream* os) {
+  *os << "{index " << m.index << ", term " << m.term << ", " << ConfStateToString(m.conf) << "}";
+}
+
+void PrintTo(const ReadState& r, std::ostream* os) {
+  *os << "{context " << r.context << ", index " << r.index << "}";
+}
+
+void PrintTo(const Message& m, std::ostream* os) {
+  *os << MessageTypeName(m.type) << " " << m.from << "->" << m.to << " term " << m.term << " index "
+      << m.index << " entries " << m.entries.size() << (m.reject ? " reject" : "");
+}
+
+}  // namespace cairn::raft
+
 namespace cairn::raft::test {
 
 Config TestConfig() {
@@ -44,14 +70,17 @@ void MemStorage::Persist(const Ready& rd) {
   EXPECT_GT(first, snapshot.meta.index) << "Ready entry inside the snapshot";
   EXPECT_LE(first, LastIndex() + 1) << "Ready entries leave a gap in the log";
   // An entry at index i replaces any persisted entry at i or later.
-  while (!entries.empty() && entries.back().index >= first) entries.pop_back();
+  while (!entries.empty() && entries.back().index >= first)
+    entries.pop_back();
   entries.insert(entries.end(), rd.entries.begin(), rd.entries.end());
 }
 
 Cluster::Cluster(int voters, int learners, Config base, uint64_t seed) : base_(base), seed_(seed) {
   ConfState conf;
-  for (int i = 1; i <= voters; i++) conf.voters.push_back(i);
-  for (int i = voters + 1; i <= voters + learners; i++) conf.learners.push_back(i);
+  for (int i = 1; i <= voters; i++)
+    conf.voters.push_back(i);
+  for (int i = voters + 1; i <= voters + learners; i++)
+    conf.learners.push_back(i);
   for (int i = 1; i <= voters + learners; i++) {
     InitialState init;
     init.conf = conf;
@@ -61,7 +90,9 @@ Cluster::Cluster(int voters, int learners, Config base, uint64_t seed) : base_(b
 
 Cluster::Cluster(Config base, uint64_t seed) : base_(base), seed_(seed) {}
 
-void Cluster::AddNode(NodeId id, InitialState initial) { AddNode(id, std::move(initial), base_); }
+void Cluster::AddNode(NodeId id, InitialState initial) {
+  AddNode(id, std::move(initial), base_);
+}
 
 void Cluster::AddNode(NodeId id, InitialState initial, Config config) {
   TestNode& n = nodes_[id];
@@ -89,7 +120,8 @@ TestNode& Cluster::node(NodeId id) {
 
 std::vector<NodeId> Cluster::ids() const {
   std::vector<NodeId> out;
-  for (const auto& [id, n] : nodes_) out.push_back(id);
+  for (const auto& [id, n] : nodes_)
+    out.push_back(id);
   return out;
 }
 
@@ -108,7 +140,8 @@ bool Cluster::ProcessReady(NodeId id) {
 }
 
 void Cluster::ProcessAllReady() {
-  for (auto& [id, n] : nodes_) ProcessReady(id);
+  for (auto& [id, n] : nodes_)
+    ProcessReady(id);
 }
 
 void Cluster::Apply(NodeId id, const Ready& rd) {
@@ -155,7 +188,9 @@ size_t Cluster::CountInFlight(const Pred& p) const {
   return std::count_if(in_flight_.begin(), in_flight_.end(), p);
 }
 
-void Cluster::Isolate(NodeId id) { isolated_.insert(id); }
+void Cluster::Isolate(NodeId id) {
+  isolated_.insert(id);
+}
 
 void Cluster::Heal() {
   isolated_.clear();
@@ -166,9 +201,11 @@ void Cluster::Heal() {
 int Cluster::Deliver(const Pred& p) {
   std::vector<Message> now;
   std::vector<Message> keep;
-  for (auto& m : in_flight_) (p == nullptr || p(m) ? now : keep).push_back(std::move(m));
+  for (auto& m : in_flight_)
+    (p == nullptr || p(m) ? now : keep).push_back(std::move(m));
   in_flight_ = std::move(keep);
-  for (const Message& m : now) StepInto(m);
+  for (const Message& m : now)
+    StepInto(m);
   return static_cast<int>(now.size());
 }
 
@@ -190,7 +227,8 @@ void Cluster::StepInto(const Message& m) {
 void Cluster::Stabilize(const Pred& hold) {
   for (int round = 0; round < 10000; round++) {
     bool moved = false;
-    for (auto& [id, n] : nodes_) moved |= ProcessReady(id);
+    for (auto& [id, n] : nodes_)
+      moved |= ProcessReady(id);
     if (Deliver(hold == nullptr ? Pred(nullptr) : Not(hold)) > 0) moved = true;
     if (!moved) return;
   }
@@ -206,7 +244,8 @@ void Cluster::Tick(NodeId id, int n) {
 
 void Cluster::TickAll(int n) {
   for (int i = 0; i < n; i++) {
-    for (auto& [id, node] : nodes_) Tick(id);
+    for (auto& [id, node] : nodes_)
+      Tick(id);
     Stabilize();
   }
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <utility>
@@ -15,6 +16,17 @@
 
 #include "base/random.h"
 #include "consensus/raft/raft.h"
+
+namespace cairn::raft {
+
+// Readable gtest failure messages for the core's value types.
+void PrintTo(const Entry& e, std::ostream* os);
+void PrintTo(const ConfState& c, std::ostream* os);
+void PrintTo(const SnapshotMeta& m, std::ostream* os);
+void PrintTo(const ReadState& r, std::ostream* os);
+void PrintTo(const Message& m, std::ostream* os);
+
+}  // namespace cairn::raft
 
 namespace cairn::raft::test {
 

@@ -35,7 +35,8 @@ TEST(TransferTest, LaggingTargetIsCaughtUpFirst) {
   c.Elect(1);
   // Node 3 is behind: its appends are still in flight.
   const auto to3 = To(3);
-  for (int i = 0; i < 3; i++) ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
+  for (int i = 0; i < 3; i++)
+    ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
   c.Stabilize(to3);
   ASSERT_LT(c.raft(3).log().LastIndex(), c.raft(1).log().LastIndex());
   c.ClearSent();
@@ -110,8 +111,8 @@ TEST(TransferTest, ForcedCampaignOverridesTheFollowersLease) {
   c.Stabilize();
   EXPECT_EQ(c.Leader(), 2u);
   EXPECT_GT(c.CountSent([](const Message& m) {
-              return m.type == MessageType::kVote && m.from == 2 && m.to == 3 && m.force;
-            }),
+    return m.type == MessageType::kVote && m.from == 2 && m.to == 3 && m.force;
+  }),
             0u);
 }
 

@@ -59,6 +59,7 @@ Raft::Raft(const Config& config, Random* random, InitialState initial)
     if (log_.At(i).type == EntryType::kConfChange) ApplyConfEntry(log_.At(i));
   }
   persisted_hs_ = CurrentHardState();
+  durable_term_ = term_;
   BecomeFollower(term_, kNoNode);
 }
 
@@ -204,6 +205,15 @@ Status Raft::Step(const Message& m) {
   if (m.to != cfg_.id) return Status(Code::kInvalidArgument, "message for another node");
   if (m.from == kNoNode || m.from == cfg_.id) {
     return Status(Code::kInvalidArgument, "message with an invalid sender");
+  }
+  if (m.type == MessageType::kApp) {
+    for (size_t i = 0; i < m.entries.size(); i++) {
+      const Entry& e = m.entries[i];
+      const Term prev_term = i == 0 ? m.log_term : m.entries[i - 1].term;
+      if (e.index != m.index + 1 + i || e.term < prev_term || e.term > m.term) {
+        return Status(Code::kInvalidArgument, "malformed append");
+      }
+    }
   }
   if (m.term > term_) {
     if (m.type == MessageType::kVote || m.type == MessageType::kPreVote) {
@@ -516,7 +526,8 @@ void Raft::HandleSnapshotChunk(const Message& m) {
   Message resp;
   resp.type = MessageType::kAppResp;
   resp.to = m.from;
-  resp.index = log_.LastIndex();
+  // Entries after the snapshot index were not checked against the leader.
+  resp.index = meta.index;
   Send(std::move(resp));
 }
 
@@ -546,7 +557,7 @@ void Raft::Send(Message m) {
   // Leader traffic carries only entries the leader already holds; it may go
   // before the leader's own write is durable (Raft thesis §10.2.1). Anything
   // else may vouch for our durable state and waits for it.
-  if (role_ == Role::kLeader && IsLeaderTraffic(m.type)) {
+  if (role_ == Role::kLeader && IsLeaderTraffic(m.type) && durable_term_ == term_) {
     msgs_.push_back(std::move(m));
   } else {
     msgs_after_persist_.push_back(std::move(m));
@@ -664,6 +675,12 @@ void Raft::AdvanceCommit(Index index) {
       uncommitted_bytes_ -= std::min(uncommitted_bytes_, e.ByteSize());
     }
     if (e.type == EntryType::kConfChange) ApplyConfEntry(e);
+  }
+  // Auto-leave belongs to the configuration, not to the leader that entered
+  // it: a leader that inherited a joint configuration leaves it itself.
+  if (role_ == Role::kLeader && conf_.Joint() && conf_.auto_leave &&
+      pending_conf_index_ <= commit_) {
+    AppendLeaderEntry(EntryType::kConfChange, EncodeConfChange({}));
   }
   if (role_ == Role::kLeader && !had_own_term_commit && CommittedInCurrentTerm()) {
     auto waiting = std::move(reads_waiting_commit_);
@@ -854,7 +871,16 @@ void Raft::AnswerRead(const PendingRead& read) {
 void Raft::MaybeStartReadRound() {
   // One round in flight at a time: every read that arrives meanwhile shares
   // the next round, so a burst of reads costs one heartbeat each way.
-  if (read_round_ != confirmed_read_round_) return;
+  if (read_round_ != confirmed_read_round_) {
+    // The round's heartbeats leave with the next Ready, after this read
+    // arrived: their acknowledgements confirm it too.
+    if (read_round_unsent_) {
+      for (auto& r : reads_) {
+        if (r.round == 0) r.round = read_round_;
+      }
+    }
+    return;
+  }
   bool unassigned = false;
   for (auto& r : reads_) {
     if (r.round == 0) {
@@ -864,6 +890,7 @@ void Raft::MaybeStartReadRound() {
   }
   if (!unassigned) return;
   read_round_++;
+  read_round_unsent_ = true;
   BroadcastHeartbeat();
 }
 
@@ -945,6 +972,7 @@ Ready Raft::GetReady() {
   rd.dropped_reads = std::move(dropped_reads_);
   msgs_.clear();
   msgs_after_persist_.clear();
+  read_round_unsent_ = false;
   read_states_.clear();
   dropped_reads_.clear();
 
@@ -952,7 +980,8 @@ Ready Raft::GetReady() {
   ready_last_entry_.reset();
   if (!rd.entries.empty()) ready_last_entry_ = rd.entries.back();
   ready_last_committed_ = rd.committed_entries.empty() ? 0 : rd.committed_entries.back().index;
-  ready_had_snapshot_ = rd.snapshot.has_value();
+  ready_snapshot_index_ = rd.snapshot ? rd.snapshot->meta.index : 0;
+  ready_term_ = hs.term;
   if (rd.hard_state) persisted_hs_ = *rd.hard_state;
   return rd;
 }
@@ -962,7 +991,10 @@ void Raft::Advance() {
   ready_outstanding_ = false;
   if (ready_last_entry_) log_.StableTo(ready_last_entry_->index, ready_last_entry_->term);
   applied_ = std::max(applied_, ready_last_committed_);
-  if (ready_had_snapshot_) pending_install_.reset();
+  if (pending_install_ && pending_install_->meta.index == ready_snapshot_index_) {
+    pending_install_.reset();
+  }
+  durable_term_ = ready_term_;
   if (role_ == Role::kLeader && MaybeCommit()) needs_broadcast_ = true;
 }
 

@@ -198,6 +198,8 @@ class Raft {
   std::vector<PendingRead> reads_waiting_commit_;
   uint64_t read_round_ = 0;
   uint64_t confirmed_read_round_ = 0;
+  // The current round's heartbeats are still waiting for GetReady.
+  bool read_round_unsent_ = false;
 
   Snapshot snapshot_;
   std::optional<Snapshot> pending_install_;
@@ -214,7 +216,10 @@ class Raft {
   bool ready_outstanding_ = false;
   std::optional<Entry> ready_last_entry_;
   Index ready_last_committed_ = 0;
-  bool ready_had_snapshot_ = false;
+  Index ready_snapshot_index_ = 0;
+  // The term the last Ready makes durable, and the term known durable.
+  Term ready_term_ = 0;
+  Term durable_term_ = 0;
 };
 
 }  // namespace cairn::raft
