@@ -17,7 +17,8 @@ class Cluster {
  public:
   explicit Cluster(int n) {
     ConfState conf;
-    for (int i = 1; i <= n; i++) conf.voters.push_back(i);
+    for (int i = 1; i <= n; i++)
+      conf.voters.push_back(i);
     for (int i = 1; i <= n; i++) {
       Config c;
       c.id = i;
@@ -32,7 +33,8 @@ class Cluster {
     // Every node ticks (a fresh node ignores vote requests for its first
     // election timeout), node 1 first so that it wins.
     while (nodes_[0]->role() != Role::kLeader) {
-      for (auto& node : nodes_) node->Tick();
+      for (auto& node : nodes_)
+        node->Tick();
       Pump();
     }
   }
@@ -49,8 +51,10 @@ class Cluster {
         while (n->HasReady()) {
           progress = true;
           Ready rd = n->GetReady();
-          for (auto& m : rd.messages) queue_.push_back(std::move(m));
-          for (auto& m : rd.persisted_messages) queue_.push_back(std::move(m));
+          for (auto& m : rd.messages)
+            queue_.push_back(std::move(m));
+          for (auto& m : rd.persisted_messages)
+            queue_.push_back(std::move(m));
           if (n.get() == nodes_[0].get()) applied_ += rd.committed_entries.size();
           n->Advance();
         }
@@ -78,7 +82,8 @@ void BM_CommitThroughput(benchmark::State& state) {
   uint64_t start = cluster.applied();
   uint64_t compacted = 0;
   for (auto _ : state) {
-    for (int i = 0; i < batch; i++) (void)cluster.leader().Propose(payload);
+    for (int i = 0; i < batch; i++)
+      (void)cluster.leader().Propose(payload);
     cluster.Pump();
     // Keep memory flat: compact as a node would after snapshotting.
     const Index applied = cluster.leader().applied();
@@ -88,8 +93,8 @@ void BM_CommitThroughput(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(cluster.applied() - start));
-  state.counters["entries/s"] = benchmark::Counter(
-      static_cast<double>(cluster.applied() - start), benchmark::Counter::kIsRate);
+  state.counters["entries/s"] = benchmark::Counter(static_cast<double>(cluster.applied() - start),
+                                                   benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_CommitThroughput)->Arg(1)->Arg(16)->Arg(256);
 

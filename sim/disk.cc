@@ -20,14 +20,29 @@ void SimDisk::ApplyRecord(const Record& record) {
 }
 
 void SimDisk::Sync() {
-  for (const auto& r : unsynced_) ApplyRecord(r);
+  for (const auto& r : unsynced_)
+    ApplyRecord(r);
   unsynced_.clear();
 }
 
 void SimDisk::Crash(Random& random) {
   const size_t kept = random.Uniform(unsynced_.size() + 1);
-  for (size_t i = 0; i < kept; i++) ApplyRecord(unsynced_[i]);
+  for (size_t i = 0; i < kept; i++)
+    ApplyRecord(unsynced_[i]);
   unsynced_.clear();
+}
+
+std::pair<raft::Index, raft::Term> SimDisk::SyncedLast() const {
+  // Entries after a gap are unusable (Recover stops there), but the log's
+  // records keep entries contiguous, so the last one is the end.
+  if (entries_.empty()) return {snapshot_.meta.index, snapshot_.meta.term};
+  return {entries_.rbegin()->first, entries_.rbegin()->second.term};
+}
+
+bool SimDisk::SyncedHas(raft::Index index, raft::Term term) const {
+  if (index <= snapshot_.meta.index) return true;
+  auto it = entries_.find(index);
+  return it != entries_.end() && it->second.term == term;
 }
 
 raft::InitialState SimDisk::Recover(const raft::ConfState& bootstrap) const {

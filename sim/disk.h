@@ -33,6 +33,11 @@ class SimDisk {
   const raft::Snapshot& snapshot() const { return snapshot_; }
   // The durable hard state (what survives any crash).
   const raft::HardState& synced_hard_state() const { return hard_state_; }
+  // The durable log's last (index, term): what a vote after a crash would
+  // be judged by.
+  std::pair<raft::Index, raft::Term> SyncedLast() const;
+  // Whether the durable log holds (index, term), or a snapshot covers index.
+  bool SyncedHas(raft::Index index, raft::Term term) const;
 
  private:
   void ApplyRecord(const Record& record);

@@ -36,7 +36,9 @@ std::optional<CommandResult> KvMachine::Apply(const raft::Entry& entry) {
         result.output = it->second;
       }
       break;
-    case check::OpKind::kPut: data_[cmd->key] = cmd->value; break;
+    case check::OpKind::kPut:
+      data_[cmd->key] = cmd->value;
+      break;
     case check::OpKind::kDelete:
       if (it != data_.end()) data_.erase(it);
       break;

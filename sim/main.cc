@@ -12,12 +12,18 @@ namespace {
 using cairn::raft::PlantedBug;
 
 bool ParseBug(const std::string& name, PlantedBug* bug) {
-  if (name == "none") *bug = PlantedBug::kNone;
-  else if (name == "forget-vote") *bug = PlantedBug::kForgetVote;
-  else if (name == "commit-previous-term") *bug = PlantedBug::kCommitPreviousTerm;
-  else if (name == "read-index-no-heartbeat") *bug = PlantedBug::kReadIndexNoHeartbeat;
-  else if (name == "accept-append-without-match") *bug = PlantedBug::kAcceptAppendWithoutMatch;
-  else return false;
+  if (name == "none")
+    *bug = PlantedBug::kNone;
+  else if (name == "forget-vote")
+    *bug = PlantedBug::kForgetVote;
+  else if (name == "commit-previous-term")
+    *bug = PlantedBug::kCommitPreviousTerm;
+  else if (name == "read-index-no-heartbeat")
+    *bug = PlantedBug::kReadIndexNoHeartbeat;
+  else if (name == "accept-append-without-match")
+    *bug = PlantedBug::kAcceptAppendWithoutMatch;
+  else
+    return false;
   return true;
 }
 
@@ -75,29 +81,31 @@ int main(int argc, char** argv) {
     if (r.ok) {
       passed++;
       if (verbose) {
-        std::printf("seed %llu ok: %llu ops, %llu acked writes, %llu leader changes, %llu crashes, "
-                    "%llu snapshots, %llu conf changes, %llu events, trace %016llx\n  %s\n",
-                    (unsigned long long)seed, (unsigned long long)r.operations,
-                    (unsigned long long)r.acked_writes, (unsigned long long)r.leader_changes,
-                    (unsigned long long)r.crashes, (unsigned long long)r.snapshots_sent,
-                    (unsigned long long)r.conf_changes, (unsigned long long)r.events,
-                    (unsigned long long)r.trace_hash, r.knobs.ToString().c_str());
+        std::printf(
+            "seed %llu ok: %llu ops, %llu acked writes, %llu leader changes, %llu crashes, "
+            "%llu snapshots, %llu conf changes, %llu events, trace %016llx\n  %s\n",
+            (unsigned long long)seed, (unsigned long long)r.operations,
+            (unsigned long long)r.acked_writes, (unsigned long long)r.leader_changes,
+            (unsigned long long)r.crashes, (unsigned long long)r.snapshots_sent,
+            (unsigned long long)r.conf_changes, (unsigned long long)r.events,
+            (unsigned long long)r.trace_hash, r.knobs.ToString().c_str());
       }
       continue;
     }
     failed++;
-    std::printf("FAIL seed %llu: %s\n  %s\n  knobs: %s\n  last events:\n%s  replay: cairn-sim --seed %llu%s\n",
-                (unsigned long long)seed, r.property.c_str(), r.detail.c_str(),
-                r.knobs.ToString().c_str(), r.trace_tail.c_str(), (unsigned long long)seed,
-                base.voters ? (" --voters " + std::to_string(base.voters)).c_str() : "");
+    std::printf(
+        "FAIL seed %llu: %s\n  %s\n  knobs: %s\n  last events:\n%s  replay: cairn-sim --seed "
+        "%llu%s\n",
+        (unsigned long long)seed, r.property.c_str(), r.detail.c_str(), r.knobs.ToString().c_str(),
+        r.trace_tail.c_str(), (unsigned long long)seed,
+        base.voters ? (" --voters " + std::to_string(base.voters)).c_str() : "");
     std::fflush(stdout);
     if (stop) break;
   }
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("seeds %llu..%llu: %.1fs wall, %.0f simulated s (%.0fx)\n",
-              (unsigned long long)first, (unsigned long long)last, wall, simulated_s,
-              wall > 0 ? simulated_s / wall : 0.0);
+  std::printf("seeds %llu..%llu: %.1fs wall, %.0f simulated s (%.0fx)\n", (unsigned long long)first,
+              (unsigned long long)last, wall, simulated_s, wall > 0 ? simulated_s / wall : 0.0);
   std::printf("%llu passed, %llu failed\n", (unsigned long long)passed, (unsigned long long)failed);
   return failed == 0 ? 0 : 1;
 }

@@ -95,6 +95,7 @@ class Simulation {
   Node& NewNode();
   void StartNode(Node& n, raft::InitialState initial);
   void Crash(Node& n);
+  void CrashBriefly(Node& n, uint64_t incarnation);
   void Restart(Node& n);
   void Decommission(Node& n);
   void ScheduleTick(Node& n);
@@ -156,6 +157,7 @@ class Simulation {
   // Global knowledge for the invariants.
   std::map<Term, NodeId> leader_of_term_;
   Index latest_conf_index_ = 0;
+  raft::ConfState latest_conf_;
   std::map<Index, std::pair<Term, uint64_t>> applied_;  // index -> term, data hash
   std::map<Index, uint64_t> digest_at_;
   std::map<std::pair<Index, Term>, std::pair<Term, uint64_t>> log_entries_;  // -> prev term, hash
@@ -178,7 +180,8 @@ void Simulation::DrawKnobs() {
   k_.tick_us = 10'000;
   k_.election_ticks = static_cast<int>(rng_.Between(5, 20));
   k_.heartbeat_ticks = static_cast<int>(rng_.Between(1, std::max(1, k_.election_ticks / 4)));
-  k_.max_inflight_msgs = static_cast<int>(rng_.Chance(0.3) ? rng_.Between(1, 4) : rng_.Between(8, 256));
+  k_.max_inflight_msgs =
+      static_cast<int>(rng_.Chance(0.3) ? rng_.Between(1, 4) : rng_.Between(8, 256));
   k_.max_inflight_bytes = rng_.Chance(0.3) ? rng_.Between(256, 4096) : (8u << 20);
   k_.max_msg_bytes = rng_.Chance(0.3) ? rng_.Between(1, 512) : rng_.Between(4096, 1 << 20);
   k_.max_snapshot_chunk_bytes = rng_.Between(16, 4096);
@@ -186,7 +189,8 @@ void Simulation::DrawKnobs() {
   k_.check_quorum = rng_.Chance(0.8);
   k_.pre_vote = rng_.Chance(0.8);
   k_.lease_reads = k_.check_quorum && rng_.Chance(0.4);
-  k_.max_clock_skew = rng_.Chance(0.5) ? 0.05 * static_cast<double>(rng_.Uniform(1000)) / 1000.0 : 0;
+  k_.max_clock_skew =
+      rng_.Chance(0.5) ? 0.05 * static_cast<double>(rng_.Uniform(1000)) / 1000.0 : 0;
   // The lease must end, in the leader's ticks, before any follower's
   // protection does in its own: allow for a 5% rate difference either way
   // and one tick of granularity.
@@ -200,6 +204,8 @@ void Simulation::DrawKnobs() {
   k_.clients = static_cast<int>(rng_.Between(2, 6));
   k_.keys = static_cast<int>(rng_.Between(1, 6));
   k_.fault_every_us = static_cast<int64_t>(rng_.Between(100'000, 800'000));
+  k_.kill_new_leader =
+      rng_.Chance(0.5) ? 0.1 + 0.4 * static_cast<double>(rng_.Uniform(1000)) / 1000.0 : 0;
 }
 
 }  // namespace
@@ -210,7 +216,7 @@ std::string Knobs::ToString() const {
                 "voters=%d spares=%d tick=%lldus election=%d heartbeat=%d inflight=%d/%lluB "
                 "msg=%lluB chunk=%lluB snapshot_every=%llu prevote=%d checkquorum=%d lease=%d "
                 "drift=%d log_reads=%d skew=%.3f latency=%lld..%lldus loss=%.3f dup=%.3f "
-                "fsync<=%lldus clients=%d keys=%d fault_every=%lldus",
+                "fsync<=%lldus clients=%d keys=%d fault_every=%lldus kill_new_leader=%.2f",
                 voters, spares, static_cast<long long>(tick_us), election_ticks, heartbeat_ticks,
                 max_inflight_msgs, static_cast<unsigned long long>(max_inflight_bytes),
                 static_cast<unsigned long long>(max_msg_bytes),
@@ -219,7 +225,7 @@ std::string Knobs::ToString() const {
                 lease_reads, lease_drift_ticks, reads_through_log, max_clock_skew,
                 static_cast<long long>(latency_min_us), static_cast<long long>(latency_max_us),
                 loss, duplicate, static_cast<long long>(fsync_max_us), clients, keys,
-                static_cast<long long>(fault_every_us));
+                static_cast<long long>(fault_every_us), kill_new_leader);
   return buf;
 }
 
@@ -298,6 +304,20 @@ void Simulation::Crash(Node& n) {
   result_.crashes++;
 }
 
+void Simulation::CrashBriefly(Node& n, uint64_t incarnation) {
+  if (!faults_on_ || !n.up || n.incarnation != incarnation) return;
+  size_t down = 0, members = 0;
+  for (auto& other : nodes_) {
+    members += other.member;
+    down += other.member && !other.up;
+  }
+  if (down + 1 > (members - 1) / 2) return;  // keep a majority up
+  Crash(n);
+  After(static_cast<int64_t>(rng_.Between(1'000, 200'000)), [this, id = n.id] {
+    if (faults_on_) Restart(nodes_[id - 1]);
+  });
+}
+
 void Simulation::Restart(Node& n) {
   if (n.up || !n.member) return;
   StartNode(n, n.disk.Recover({}));
@@ -319,16 +339,19 @@ void Simulation::Process(Node& n) {
     n.ready = n.raft->GetReady();
     raft::Ready& rd = n.ready;
     CheckEntriesPersisted(n, rd.entries);
-    for (const auto& m : rd.messages) Send(m);
+    for (const auto& m : rd.messages)
+      Send(m);
     if (rd.snapshot) n.disk.Write(SimDisk::InstallSnapshot{*rd.snapshot});
-    for (const auto& e : rd.entries) n.disk.Write(e);
+    for (const auto& e : rd.entries)
+      n.disk.Write(e);
     if (rd.hard_state) n.disk.Write(*rd.hard_state);
     if (rd.MustPersist()) {
       n.syncing = true;
       const uint64_t inc = n.incarnation;
       // Mostly quick, sometimes a slow disk.
-      const int64_t latency = rng_.Chance(0.02) ? k_.fsync_max_us * 10
-                                                : static_cast<int64_t>(rng_.Between(50, k_.fsync_max_us));
+      const int64_t latency = rng_.Chance(0.02)
+                                  ? k_.fsync_max_us * 10
+                                  : static_cast<int64_t>(rng_.Between(50, k_.fsync_max_us));
       After(latency, [this, id = n.id, inc] {
         Node& node = nodes_[id - 1];
         if (!node.up || node.incarnation != inc) return;
@@ -361,8 +384,10 @@ void Simulation::FinishReady(Node& n) {
   }
   if (rd.snapshot) {
     if (!n.sm.Restore(rd.snapshot->data) || n.sm.applied() != rd.snapshot->meta.index) {
-      Fail("snapshot", "node " + std::to_string(n.id) + " got a snapshot whose data does not "
-                           "match its index " + std::to_string(rd.snapshot->meta.index));
+      Fail("snapshot", "node " + std::to_string(n.id) +
+                           " got a snapshot whose data does not "
+                           "match its index " +
+                           std::to_string(rd.snapshot->meta.index));
       return;
     }
     trace_.Add(now_, "install-snapshot", n.id, rd.snapshot->meta.index, rd.snapshot->meta.term);
@@ -462,7 +487,9 @@ void Simulation::MaybeSnapshot(Node& n) {
 
 // --------------------------------------------------------------- network ---
 
-bool Simulation::LinkUp(NodeId from, NodeId to) const { return cut_.count({from, to}) == 0; }
+bool Simulation::LinkUp(NodeId from, NodeId to) const {
+  return cut_.count({from, to}) == 0;
+}
 
 void Simulation::Send(const raft::Message& m) {
   if (m.to == 0 || m.to > nodes_.size()) return;
@@ -480,8 +507,8 @@ void Simulation::Send(const raft::Message& m) {
       if (!n.up) return;
       Status s = n.raft->Step(m);
       if (!s.ok()) {
-        Fail("step", "node " + std::to_string(n.id) + " rejected a well-formed message: " +
-                         s.ToString());
+        Fail("step",
+             "node " + std::to_string(n.id) + " rejected a well-formed message: " + s.ToString());
         return;
       }
       Process(n);
@@ -505,10 +532,11 @@ void Simulation::ClientStart(Client& c) {
   if (cmd.kind == check::OpKind::kCas) {
     // Expect a value this or another client may have written recently.
     const int who = static_cast<int>(rng_.Uniform(clients_.size()));
-    const uint64_t seq = clients_[who].sequence > 0 ? rng_.Between(
-                                                          clients_[who].sequence > 3 ? clients_[who].sequence - 3 : 1,
-                                                          clients_[who].sequence)
-                                                    : 1;
+    const uint64_t seq =
+        clients_[who].sequence > 0
+            ? rng_.Between(clients_[who].sequence > 3 ? clients_[who].sequence - 3 : 1,
+                           clients_[who].sequence)
+            : 1;
     cmd.expected = "c" + std::to_string(who) + "." + std::to_string(seq);
   }
   ClientSend(c, cmd);
@@ -586,7 +614,8 @@ void Simulation::ClientReply(int client, uint64_t request_id, NodeId from, Reply
   if (reply.definite_failure) {
     discarded_[c.op] = true;
     c.target = reply.leader_hint ? reply.leader_hint : 1 + rng_.Uniform(nodes_.size());
-    After(static_cast<int64_t>(rng_.Between(1000, 20000)), [this, client] { ClientStart(clients_[client]); });
+    After(static_cast<int64_t>(rng_.Between(1000, 20000)),
+          [this, client] { ClientStart(clients_[client]); });
     return;
   }
   op.known = true;
@@ -601,7 +630,8 @@ void Simulation::ClientReply(int client, uint64_t request_id, NodeId from, Reply
   }
   // Sometimes read from followers, which forward their ReadIndex.
   if (rng_.Chance(0.2)) c.target = 1 + rng_.Uniform(nodes_.size());
-  After(static_cast<int64_t>(rng_.Between(0, 20000)), [this, client] { ClientStart(clients_[client]); });
+  After(static_cast<int64_t>(rng_.Between(0, 20000)),
+        [this, client] { ClientStart(clients_[client]); });
 }
 
 // ---------------------------------------------------------------- faults ---
@@ -640,20 +670,24 @@ void Simulation::InjectFault() {
       Crash(*victim);
       const NodeId id = victim->id;
       // Sometimes back at once, while the election it took part in runs.
-      const int64_t downtime = rng_.Chance(0.3) ? static_cast<int64_t>(rng_.Between(1'000, 30'000))
-                                                : static_cast<int64_t>(rng_.Between(100'000, 3'000'000));
+      const int64_t downtime = rng_.Chance(0.3)
+                                   ? static_cast<int64_t>(rng_.Between(1'000, 30'000))
+                                   : static_cast<int64_t>(rng_.Between(100'000, 3'000'000));
       After(downtime, [this, id] {
         if (faults_on_) Restart(nodes_[id - 1]);
       });
     }
   } else if (roll < 57) {
     // Power loss everywhere: only fsynced data survives.
-    for (Node* n : up) Crash(*n);
+    for (Node* n : up)
+      Crash(*n);
     After(static_cast<int64_t>(rng_.Between(100'000, 1'000'000)), [this] {
-      for (auto& n : nodes_) Restart(n);
+      for (auto& n : nodes_)
+        Restart(n);
     });
   } else if (roll < 65) {
-    for (Node* n : down) Restart(*n);
+    for (Node* n : down)
+      Restart(*n);
   } else if (roll < 80) {
     ChangeMembership();
   } else if (roll < 90) {
@@ -672,7 +706,8 @@ void Simulation::InjectFault() {
 void Simulation::Partition() {
   cut_.clear();
   std::vector<NodeId> ids;
-  for (auto& n : nodes_) ids.push_back(n.id);
+  for (auto& n : nodes_)
+    ids.push_back(n.id);
   auto cut_both = [&](NodeId a, NodeId b) {
     cut_.insert({a, b});
     cut_.insert({b, a});
@@ -687,18 +722,21 @@ void Simulation::Partition() {
     return;
   }
   // Shuffle, then split.
-  for (size_t i = ids.size() - 1; i > 0; i--) std::swap(ids[i], ids[rng_.Uniform(i + 1)]);
+  for (size_t i = ids.size() - 1; i > 0; i--)
+    std::swap(ids[i], ids[rng_.Uniform(i + 1)]);
   const size_t minority = 1 + rng_.Uniform(ids.size() / 2);
   if (kind <= 2) {
     for (size_t i = 0; i < minority; i++) {
-      for (size_t j = minority; j < ids.size(); j++) cut_both(ids[i], ids[j]);
+      for (size_t j = minority; j < ids.size(); j++)
+        cut_both(ids[i], ids[j]);
     }
     trace_.Add(now_, "partition-split", minority, ids.size() - minority, 0);
   } else if (kind == 3) {
     // Bridge: two sides that only the last node hears both of.
     const NodeId bridge = ids.back();
     for (size_t i = 0; i < minority; i++) {
-      for (size_t j = minority; j + 1 < ids.size(); j++) cut_both(ids[i], ids[j]);
+      for (size_t j = minority; j + 1 < ids.size(); j++)
+        cut_both(ids[i], ids[j]);
     }
     trace_.Add(now_, "partition-bridge", bridge, minority, 0);
   } else {
@@ -744,12 +782,14 @@ void Simulation::ChangeMembership() {
     }
     cc.changes.push_back({raft::ConfChangeType::kAddLearner, id});
   } else if (roll == 1 && !learners.empty()) {
-    cc.changes.push_back({raft::ConfChangeType::kAddVoter, learners[rng_.Uniform(learners.size())]});
+    cc.changes.push_back(
+        {raft::ConfChangeType::kAddVoter, learners[rng_.Uniform(learners.size())]});
   } else if (roll == 2 && voters.size() > 3) {
     cc.changes.push_back({raft::ConfChangeType::kRemoveNode, voters[rng_.Uniform(voters.size())]});
   } else if (roll == 3 && !learners.empty()) {
     // Joint consensus: swap a voter for a learner in one change.
-    cc.changes.push_back({raft::ConfChangeType::kAddVoter, learners[rng_.Uniform(learners.size())]});
+    cc.changes.push_back(
+        {raft::ConfChangeType::kAddVoter, learners[rng_.Uniform(learners.size())]});
     cc.changes.push_back({raft::ConfChangeType::kRemoveNode, voters[rng_.Uniform(voters.size())]});
   } else if (roll == 4 && voters.size() > 3) {
     cc.changes.push_back({raft::ConfChangeType::kAddLearner, voters[rng_.Uniform(voters.size())]});
@@ -809,25 +849,40 @@ void Simulation::CheckLeaderCompleteness(Node& n) {
 void Simulation::CheckCommittedEntrySafe(const raft::Entry& e) {
   // Leader completeness, checked before it can fail: no server lacking a
   // committed entry may be able to collect a quorum of votes, judging by
-  // logs alone. (Raft guarantees the quorum that holds the entry refuses.)
-  for (auto& cand : nodes_) {
-    if (!cand.up || !cand.raft->Promotable()) continue;
-    const raft::RaftLog& log = cand.raft->log();
-    if (e.index <= log.snapshot_index() || log.Matches(e.index, e.term)) continue;
+  // logs alone. Voters are judged by their durable logs (what they would
+  // have after a crash), candidates by their log in memory and on disk.
+  // Raft guarantees this: the quorum that durably holds the entry refuses.
+  auto elect = [&](Node& cand, const raft::ConfState& conf, Index last, Term last_term,
+                   const char* view) {
     std::map<NodeId, bool> votes;
     for (auto& voter : nodes_) {
-      if (!voter.up) continue;
-      votes[voter.id] = voter.raft->log().IsUpToDate(log.LastIndex(), log.LastTerm());
+      if (!voter.member) continue;
+      const auto [v_last, v_term] = voter.disk.SyncedLast();
+      votes[voter.id] = last_term > v_term || (last_term == v_term && last >= v_last);
     }
-    if (raft::Quorum(cand.raft->conf()).Tally(votes) == raft::VoteResult::kWon) {
-      Fail("leader completeness", "committed entry " + std::to_string(e.index) + "@" +
-                                      std::to_string(e.term) + " is missing on node " +
-                                      std::to_string(cand.id) + " (last " +
-                                      std::to_string(log.LastIndex()) + "@" +
-                                      std::to_string(log.LastTerm()) +
-                                      "), which a quorum would elect");
-      return;
+    const raft::Quorum quorum(conf);
+    if (!quorum.IsVoter(cand.id) || quorum.Tally(votes) != raft::VoteResult::kWon) return;
+    Fail("leader completeness", "committed entry " + std::to_string(e.index) + "@" +
+                                    std::to_string(e.term) + " is missing from node " +
+                                    std::to_string(cand.id) + "'s " + view + " log (last " +
+                                    std::to_string(last) + "@" + std::to_string(last_term) +
+                                    "), which a quorum would elect");
+  };
+  for (auto& cand : nodes_) {
+    if (!cand.member) continue;
+    if (cand.up) {
+      const raft::RaftLog& log = cand.raft->log();
+      if (e.index > log.snapshot_index() && !log.Matches(e.index, e.term)) {
+        elect(cand, cand.raft->conf(), log.LastIndex(), log.LastTerm(), "in-memory");
+      }
     }
+    // A server that is down (or crashes now) comes back with its disk; it
+    // campaigns with at least the latest committed membership.
+    if (!violation_ && !cand.disk.SyncedHas(e.index, e.term)) {
+      const auto [d_last, d_term] = cand.disk.SyncedLast();
+      elect(cand, cand.up ? cand.raft->conf() : latest_conf_, d_last, d_term, "durable");
+    }
+    if (violation_) return;
   }
 }
 
@@ -845,11 +900,17 @@ void Simulation::CheckNode(Node& n) {
       result_.leader_changes++;
       trace_.Add(now_, "leader", n.id, r.term(), r.log().LastIndex());
       CheckLeaderCompleteness(n);
+      if (faults_on_ && rng_.Chance(k_.kill_new_leader)) {
+        const uint64_t inc = n.incarnation;
+        After(static_cast<int64_t>(rng_.Between(0, 3 * k_.heartbeat_ticks * k_.tick_us)),
+              [this, id = n.id, inc] { CrashBriefly(nodes_[id - 1], inc); });
+      }
     }
   }
   if (r.conf_index() > latest_conf_index_) {
     // A newer committed membership: servers it removed are retired.
     latest_conf_index_ = r.conf_index();
+    latest_conf_ = r.conf();
     const raft::ConfState c = r.conf();  // a copy: retiring `n` destroys its core
     for (auto& other : nodes_) {
       auto in = [&](const std::vector<NodeId>& v) {
@@ -884,7 +945,8 @@ void Simulation::CheckNode(Node& n) {
 
 SimResult Simulation::Run() {
   raft::ConfState bootstrap;
-  for (int i = 1; i <= k_.voters; i++) bootstrap.voters.push_back(i);
+  for (int i = 1; i <= k_.voters; i++)
+    bootstrap.voters.push_back(i);
   // Every initial member starts from the same genesis snapshot, so that a
   // server joining later learns the initial membership from a snapshot.
   raft::Snapshot genesis;
@@ -917,7 +979,8 @@ SimResult Simulation::Run() {
     HealAll();
     k_.loss = 0;
     k_.duplicate = 0;
-    for (auto& n : nodes_) Restart(n);
+    for (auto& n : nodes_)
+      Restart(n);
     healed_at_ = now_;
     trace_.Add(now_, "faults-off", 0, 0, 0);
   });
@@ -936,7 +999,8 @@ SimResult Simulation::Run() {
     }
     if (quiesce_until >= 0 && now_ >= quiesce_until) break;
     if (now_ > deadline && first_ack_after_heal_ < 0) {
-      Fail("liveness", "no write committed within " + std::to_string(opt_.liveness_bound_us / 1000) +
+      Fail("liveness", "no write committed within " +
+                           std::to_string(opt_.liveness_bound_us / 1000) +
                            "ms of healing all faults");
     }
   }
@@ -988,7 +1052,7 @@ SimResult Simulation::Run() {
     const auto verdict = check::CheckLinearizable(history, copt);
     if (verdict.verdict != check::CheckResult::kOk) {
       Fail(verdict.verdict == check::CheckResult::kViolation ? "linearizability"
-                                                              : "linearizability undecided",
+                                                             : "linearizability undecided",
            verdict.explanation);
     }
   }
@@ -999,7 +1063,9 @@ SimResult Simulation::Run() {
     result_.detail = violation_->detail;
     result_.trace_tail = trace_.Tail(opt_.trace_tail);
     for (auto& n : nodes_) {
-      result_.trace_tail += "  state: " + (n.up ? n.raft->Describe() : "node " + std::to_string(n.id) + " down") + "\n";
+      result_.trace_tail +=
+          "  state: " + (n.up ? n.raft->Describe() : "node " + std::to_string(n.id) + " down") +
+          "\n";
     }
   }
   return result_;

@@ -48,6 +48,9 @@ struct Knobs {
   int clients = 4;
   int keys = 5;
   int64_t fault_every_us = 0;
+  // Chance that a new leader is crashed moments after its election, leaving
+  // entries of its term on few nodes (the raw material of Raft's Figure 8).
+  double kill_new_leader = 0;
 
   std::string ToString() const;
 };

@@ -1,7 +1,7 @@
 #include "sim/trace.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "sim/kv_machine.h"
@@ -10,7 +10,8 @@ namespace cairn::sim {
 
 void Trace::Add(int64_t time, const char* what, uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
   uint64_t h = MixHash(hash_, static_cast<uint64_t>(time));
-  for (const char* p = what; *p; p++) h = MixHash(h, static_cast<unsigned char>(*p));
+  for (const char* p = what; *p; p++)
+    h = MixHash(h, static_cast<unsigned char>(*p));
   h = MixHash(h, a);
   h = MixHash(h, b);
   h = MixHash(h, c);

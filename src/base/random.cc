@@ -10,12 +10,15 @@ uint64_t SplitMix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t Rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
 SeededRandom::SeededRandom(uint64_t seed) {
-  for (auto& s : s_) s = SplitMix64(seed);
+  for (auto& s : s_)
+    s = SplitMix64(seed);
 }
 
 uint64_t SeededRandom::Next() {

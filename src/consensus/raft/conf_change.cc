@@ -7,13 +7,15 @@ namespace cairn::raft {
 namespace {
 
 void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; i++) out->push_back(static_cast<char>(v >> (8 * i)));
+  for (int i = 0; i < 8; i++)
+    out->push_back(static_cast<char>(v >> (8 * i)));
 }
 
 bool GetU64(const std::string& in, size_t* pos, uint64_t* v) {
   if (in.size() - *pos < 8) return false;
   uint64_t r = 0;
-  for (int i = 0; i < 8; i++) r |= uint64_t(static_cast<uint8_t>(in[*pos + i])) << (8 * i);
+  for (int i = 0; i < 8; i++)
+    r |= uint64_t(static_cast<uint8_t>(in[*pos + i])) << (8 * i);
   *pos += 8;
   *v = r;
   return true;
@@ -23,7 +25,9 @@ bool Contains(const std::vector<NodeId>& v, NodeId id) {
   return std::find(v.begin(), v.end(), id) != v.end();
 }
 
-void Erase(std::vector<NodeId>* v, NodeId id) { v->erase(std::remove(v->begin(), v->end(), id), v->end()); }
+void Erase(std::vector<NodeId>* v, NodeId id) {
+  v->erase(std::remove(v->begin(), v->end(), id), v->end());
+}
 
 void Insert(std::vector<NodeId>* v, NodeId id) {
   if (!Contains(*v, id)) v->push_back(id);
@@ -33,8 +37,10 @@ void Insert(std::vector<NodeId>* v, NodeId id) {
 size_t VoterDifference(const std::vector<NodeId>& a, const std::vector<NodeId>& b) {
   std::set<NodeId> sa(a.begin(), a.end()), sb(b.begin(), b.end());
   size_t diff = 0;
-  for (NodeId id : sa) diff += sb.count(id) == 0;
-  for (NodeId id : sb) diff += sa.count(id) == 0;
+  for (NodeId id : sa)
+    diff += sb.count(id) == 0;
+  for (NodeId id : sb)
+    diff += sa.count(id) == 0;
   return diff;
 }
 
@@ -80,7 +86,8 @@ Result<ConfState> ApplyConfChange(const ConfState& conf, const ConfChange& cc) {
     if (!conf.Joint()) return Status(Code::kFailedPrecondition, "not in a joint configuration");
     ConfState next = conf;
     next.voters_outgoing.clear();
-    for (NodeId id : next.learners_next) Insert(&next.learners, id);
+    for (NodeId id : next.learners_next)
+      Insert(&next.learners, id);
     next.learners_next.clear();
     next.auto_leave = false;
     return next;
@@ -89,8 +96,7 @@ Result<ConfState> ApplyConfChange(const ConfState& conf, const ConfChange& cc) {
     return Status(Code::kFailedPrecondition, "a joint configuration must be left first");
   }
   ConfState next = conf;
-  const bool joint =
-      cc.force_joint || cc.explicit_leave || cc.changes.size() > 1;
+  const bool joint = cc.force_joint || cc.explicit_leave || cc.changes.size() > 1;
   if (joint) next.voters_outgoing = conf.voters;
   for (const auto& item : cc.changes) {
     if (item.node == kNoNode) return Status(Code::kInvalidArgument, "node id 0 is reserved");
@@ -133,7 +139,8 @@ Result<ConfState> ApplyConfChange(const ConfState& conf, const ConfChange& cc) {
 std::string ConfStateToString(const ConfState& conf) {
   auto list = [](const std::vector<NodeId>& ids) {
     std::string s = "[";
-    for (size_t i = 0; i < ids.size(); i++) s += (i ? "," : "") + std::to_string(ids[i]);
+    for (size_t i = 0; i < ids.size(); i++)
+      s += (i ? "," : "") + std::to_string(ids[i]);
     return s + "]";
   };
   std::string s = "voters=" + list(conf.voters);

@@ -21,7 +21,7 @@ struct ConfChangeItem {
 // automatically (auto_leave) or by proposing an empty ConfChange.
 struct ConfChange {
   std::vector<ConfChangeItem> changes;
-  bool force_joint = false;   // use joint consensus even for a single step
+  bool force_joint = false;     // use joint consensus even for a single step
   bool explicit_leave = false;  // stay joint until an empty change is proposed
 
   bool LeaveJoint() const { return changes.empty(); }

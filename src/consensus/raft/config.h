@@ -10,9 +10,9 @@ namespace cairn::raft {
 // that tests can prove the simulator has teeth; production never sets them.
 enum class PlantedBug : uint8_t {
   kNone = 0,
-  kForgetVote,              // the vote is not part of the persisted hard state
-  kCommitPreviousTerm,      // commit an old-term entry by counting replicas
-  kReadIndexNoHeartbeat,    // answer ReadIndex without confirming leadership
+  kForgetVote,                // the vote is not part of the persisted hard state
+  kCommitPreviousTerm,        // commit an old-term entry by counting replicas
+  kReadIndexNoHeartbeat,      // answer ReadIndex without confirming leadership
   kAcceptAppendWithoutMatch,  // follower skips the log-matching check
 };
 

@@ -92,9 +92,12 @@ bool Progress::MaybeDecrease(Index rejected, Index hint) {
 
 bool Progress::Paused() const {
   switch (state) {
-    case State::kProbe: return probe_sent;
-    case State::kReplicate: return inflights.Full();
-    case State::kSnapshot: return true;
+    case State::kProbe:
+      return probe_sent;
+    case State::kReplicate:
+      return inflights.Full();
+    case State::kSnapshot:
+      return true;
   }
   return true;
 }
@@ -109,7 +112,9 @@ void Progress::SentEntries(Index last, uint64_t bytes) {
 }
 
 std::string Progress::ToString() const {
-  const char* s = state == State::kProbe ? "probe" : state == State::kReplicate ? "replicate" : "snapshot";
+  const char* s = state == State::kProbe       ? "probe"
+                  : state == State::kReplicate ? "replicate"
+                                               : "snapshot";
   return std::string(s) + " match=" + std::to_string(match) + " next=" + std::to_string(next) +
          " inflight=" + std::to_string(inflights.count());
 }

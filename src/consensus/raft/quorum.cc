@@ -13,7 +13,8 @@ uint64_t MajorityCommitted(const std::vector<NodeId>& ids,
   if (ids.empty()) return std::numeric_limits<uint64_t>::max();
   std::vector<uint64_t> values;
   values.reserve(ids.size());
-  for (NodeId id : ids) values.push_back(value_of(id));
+  for (NodeId id : ids)
+    values.push_back(value_of(id));
   std::sort(values.begin(), values.end(), std::greater<>());
   return values[ids.size() / 2];
 }

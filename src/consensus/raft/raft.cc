@@ -13,9 +13,9 @@ namespace {
   std::abort();
 }
 
-#define RAFT_CHECK(cond)                     \
-  do {                                       \
-    if (!(cond)) Violated(#cond, cfg_.id);   \
+#define RAFT_CHECK(cond)                   \
+  do {                                     \
+    if (!(cond)) Violated(#cond, cfg_.id); \
   } while (0)
 
 bool IsLeaderTraffic(MessageType t) {
@@ -25,23 +25,23 @@ bool IsLeaderTraffic(MessageType t) {
 
 uint64_t BytesOf(const std::vector<Entry>& entries) {
   uint64_t bytes = 0;
-  for (const auto& e : entries) bytes += e.ByteSize();
+  for (const auto& e : entries)
+    bytes += e.ByteSize();
   return bytes;
 }
 
 }  // namespace
 
 Raft::Raft(const Config& config, Random* random, InitialState initial)
-    : cfg_(config),
-      random_(random),
-      log_(initial.snapshot.meta.index, initial.snapshot.meta.term) {
+    : cfg_(config), random_(random), log_(initial.snapshot.meta.index, initial.snapshot.meta.term) {
   RAFT_CHECK(cfg_.id != kNoNode);
   RAFT_CHECK(cfg_.election_ticks > cfg_.heartbeat_ticks && cfg_.heartbeat_ticks > 0);
   RAFT_CHECK(!cfg_.lease_reads || cfg_.check_quorum);
   RAFT_CHECK(random_ != nullptr);
 
   snapshot_ = std::move(initial.snapshot);
-  for (auto& e : initial.entries) log_.AppendAfter(e.index - 1, {e});
+  for (auto& e : initial.entries)
+    log_.AppendAfter(e.index - 1, {e});
   log_.MarkAllStable();
 
   term_ = initial.hard_state.term;
@@ -188,7 +188,8 @@ void Raft::Tick() {
         BecomeFollower(term_, kNoNode);
         return;
       }
-      for (auto& [id, pr] : prs_) pr.recent_active = id == cfg_.id;
+      for (auto& [id, pr] : prs_)
+        pr.recent_active = id == cfg_.id;
     }
     // A transfer that did not finish within an election timeout has failed.
     AbortTransfer();
@@ -260,18 +261,24 @@ Status Raft::Step(const Message& m) {
     return Status::Ok();
   }
   switch (role_) {
-    case Role::kLeader: StepLeader(m); break;
+    case Role::kLeader:
+      StepLeader(m);
+      break;
     case Role::kCandidate:
-    case Role::kPreCandidate: StepCandidate(m); break;
-    case Role::kFollower: StepFollower(m); break;
+    case Role::kPreCandidate:
+      StepCandidate(m);
+      break;
+    case Role::kFollower:
+      StepFollower(m);
+      break;
   }
   return Status::Ok();
 }
 
 void Raft::HandleVoteRequest(const Message& m) {
   const bool pre = m.type == MessageType::kPreVote;
-  const bool can_vote = vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) ||
-                        (pre && m.term > term_);
+  const bool can_vote =
+      vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) || (pre && m.term > term_);
   Message resp;
   resp.type = pre ? MessageType::kPreVoteResp : MessageType::kVoteResp;
   resp.to = m.from;
@@ -312,7 +319,8 @@ void Raft::StepLeader(const Message& m) {
       pr.recent_active = true;
       HandleSnapshotResponse(m, pr);
       break;
-    default: break;  // e.g. vote responses that arrive after we won
+    default:
+      break;  // e.g. vote responses that arrive after we won
   }
 }
 
@@ -325,14 +333,18 @@ void Raft::HandleAppendResponse(const Message& m, Progress& pr) {
   }
   const bool updated = pr.MaybeUpdate(m.index);
   switch (pr.state) {
-    case Progress::State::kProbe: pr.BecomeReplicate(); break;
+    case Progress::State::kProbe:
+      pr.BecomeReplicate();
+      break;
     case Progress::State::kSnapshot:
       if (pr.match >= pr.snapshot_index) {
         pr.BecomeProbe();
         pr.BecomeReplicate();
       }
       break;
-    case Progress::State::kReplicate: pr.inflights.FreeUpTo(m.index); break;
+    case Progress::State::kReplicate:
+      pr.inflights.FreeUpTo(m.index);
+      break;
   }
   if (updated && MaybeCommit()) needs_broadcast_ = true;
   // Committing may have applied a configuration change that removed us or
@@ -398,7 +410,8 @@ void Raft::StepCandidate(const Message& m) {
     case MessageType::kReadIndexResp:
       StepFollower(m);
       return;
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -439,7 +452,8 @@ void Raft::StepFollower(const Message& m) {
       Send(std::move(resp));
       break;
     }
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -656,8 +670,7 @@ bool Raft::MaybeCommit() {
   if (quorum_index <= commit_) return false;
   // Raft §5.4.2: counting replicas proves only entries of the current term
   // committed; older ones commit along with them.
-  if (log_.TermAt(quorum_index) != term_ &&
-      cfg_.planted_bug != PlantedBug::kCommitPreviousTerm) {
+  if (log_.TermAt(quorum_index) != term_ && cfg_.planted_bug != PlantedBug::kCommitPreviousTerm) {
     return false;
   }
   AdvanceCommit(quorum_index);
@@ -685,11 +698,14 @@ void Raft::AdvanceCommit(Index index) {
   if (role_ == Role::kLeader && !had_own_term_commit && CommittedInCurrentTerm()) {
     auto waiting = std::move(reads_waiting_commit_);
     reads_waiting_commit_.clear();
-    for (const auto& r : waiting) HandleReadRequest(r.context, r.from);
+    for (const auto& r : waiting)
+      HandleReadRequest(r.context, r.from);
   }
 }
 
-bool Raft::CommittedInCurrentTerm() const { return log_.TermAt(commit_) == term_; }
+bool Raft::CommittedInCurrentTerm() const {
+  return log_.TermAt(commit_) == term_;
+}
 
 void Raft::AppendLeaderEntry(EntryType type, std::string data) {
   Entry e;
@@ -720,7 +736,8 @@ void Raft::ApplyConfEntry(const Entry& entry) {
     return;
   }
   if (transferee_ != kNoNode && !quorum_.IsVoter(transferee_)) AbortTransfer();
-  if (conf_.Joint() && conf_.auto_leave) AppendLeaderEntry(EntryType::kConfChange, EncodeConfChange({}));
+  if (conf_.Joint() && conf_.auto_leave)
+    AppendLeaderEntry(EntryType::kConfChange, EncodeConfChange({}));
   // A smaller quorum may already have what a larger one lacked.
   if (MaybeCommit()) needs_broadcast_ = true;
 }
@@ -729,7 +746,8 @@ void Raft::SetConf(const ConfState& conf) {
   conf_ = conf;
   quorum_ = Quorum(conf_);
   std::vector<NodeId> members = quorum_.AllVoters();
-  for (NodeId id : conf_.learners) members.push_back(id);
+  for (NodeId id : conf_.learners)
+    members.push_back(id);
   for (auto it = prs_.begin(); it != prs_.end();) {
     const bool keep = std::find(members.begin(), members.end(), it->first) != members.end() ||
                       it->first == cfg_.id;
@@ -746,8 +764,8 @@ void Raft::SetConf(const ConfState& conf) {
     it->second.learner = !quorum_.IsVoter(id);
   }
   if (prs_.find(cfg_.id) == prs_.end()) {
-    prs_.emplace(cfg_.id, Progress(log_.LastIndex() + 1, cfg_.max_inflight_msgs,
-                                   cfg_.max_inflight_bytes));
+    prs_.emplace(cfg_.id,
+                 Progress(log_.LastIndex() + 1, cfg_.max_inflight_msgs, cfg_.max_inflight_bytes));
   }
 }
 
@@ -813,7 +831,9 @@ Status Raft::TransferLeadership(NodeId target) {
   return Status::Ok();
 }
 
-void Raft::AbortTransfer() { transferee_ = kNoNode; }
+void Raft::AbortTransfer() {
+  transferee_ = kNoNode;
+}
 
 // ---------------------------------------------------------------- reads ---
 
@@ -924,8 +944,10 @@ void Raft::DropPendingReads() {
     m.reject = true;
     Send(std::move(m));
   };
-  for (const auto& r : reads_) drop(r);
-  for (const auto& r : reads_waiting_commit_) drop(r);
+  for (const auto& r : reads_)
+    drop(r);
+  for (const auto& r : reads_waiting_commit_)
+    drop(r);
   reads_.clear();
   reads_waiting_commit_.clear();
 }

@@ -8,8 +8,8 @@
 
 #include "base/random.h"
 #include "base/status.h"
-#include "consensus/raft/config.h"
 #include "consensus/raft/conf_change.h"
+#include "consensus/raft/config.h"
 #include "consensus/raft/progress.h"
 #include "consensus/raft/quorum.h"
 #include "consensus/raft/raft_log.h"

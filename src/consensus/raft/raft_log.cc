@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 namespace cairn::raft {
 namespace {
@@ -17,9 +17,13 @@ namespace {
 }  // namespace
 
 RaftLog::RaftLog(Index snapshot_index, Term snapshot_term)
-    : snapshot_index_(snapshot_index), snapshot_term_(snapshot_term), stable_index_(snapshot_index) {}
+    : snapshot_index_(snapshot_index),
+      snapshot_term_(snapshot_term),
+      stable_index_(snapshot_index) {}
 
-Term RaftLog::LastTerm() const { return entries_.empty() ? snapshot_term_ : entries_.back().term; }
+Term RaftLog::LastTerm() const {
+  return entries_.empty() ? snapshot_term_ : entries_.back().term;
+}
 
 std::optional<Term> RaftLog::TermAt(Index index) const {
   if (index == snapshot_index_) return snapshot_term_;
