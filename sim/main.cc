@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
       if (verbose) {
         std::printf(
             "seed %llu ok: %llu ops, %llu acked writes, %llu leader changes, %llu crashes, "
-            "%llu snapshots, %llu conf changes, %llu events, trace %016llx\n  %s\n",
+            "%llu snapshot installs, %llu conf changes, %llu events, trace %016llx\n  %s\n",
             (unsigned long long)seed, (unsigned long long)r.operations,
             (unsigned long long)r.acked_writes, (unsigned long long)r.leader_changes,
             (unsigned long long)r.crashes, (unsigned long long)r.snapshots_sent,
