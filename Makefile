@@ -6,6 +6,10 @@ RELEASE := build/release
 ASAN := build/asan
 SEEDS ?= 0..999
 CMAKE_GEN := -G Ninja -Wno-dev
+# Let ccache share results between checkouts of the tree (CI builds a fresh
+# clone in another folder on the same machine).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: deps build build-asan test test-release test-asan sim sim-long bench fmt lint run clean
 

@@ -11,9 +11,10 @@
 namespace cairn::check {
 
 struct CheckOptions {
-  // Search budget per key, in distinct configurations remembered (each costs
-  // about 40 bytes plus the history's concurrency in bits, so the default
-  // stays within a few GB). Running out yields kUnknown, never a guess.
+  // Search budget per key, in distinct configurations remembered. Each costs
+  // some 40 to 70 bytes (more with hundreds of unknown-outcome ops), and the
+  // search gets through roughly a million a second, so the default allows
+  // about a minute and a few GB. Running out yields kUnknown, never a guess.
   int64_t max_states_per_key = 50'000'000;
   // Wall-clock budget for the whole check; zero means none.
   std::chrono::milliseconds time_budget{0};

@@ -32,7 +32,11 @@ struct SearchOutcome {
 };
 
 // Decides whether one key's history is linearizable: Wing & Gong's search
-// with Lowe's just-in-time linearization, as in Porcupine.
+// with Lowe's just-in-time linearization, as in Porcupine, remembering the
+// configurations reached (Memo, in Frontier's canonical form) so that none
+// is explored twice. Unknown-outcome writes never have to take effect, so
+// they are tried after the known-outcome candidates, and only where the next
+// op can observe them.
 SearchOutcome Search(const KeyHistory& history, const SearchBudget& budget);
 
 }  // namespace cairn::check
