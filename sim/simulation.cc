@@ -124,6 +124,7 @@ class Simulation {
   void CheckEntriesPersisted(Node& n, const std::vector<raft::Entry>& entries);
   void CheckLeaderCompleteness(Node& n);
   void CheckCommittedEntrySafe(const raft::Entry& e);
+  raft::ConfState RecoveredConf(const Node& n);
   void Fail(std::string property, std::string detail);
   Node* Leader();
 
@@ -153,6 +154,7 @@ class Simulation {
   bool clients_on_ = true;
   int64_t healed_at_ = -1;
   int64_t first_ack_after_heal_ = -1;
+  int64_t first_read_after_heal_ = -1;
 
   // Global knowledge for the invariants.
   std::map<Term, NodeId> leader_of_term_;
@@ -176,7 +178,8 @@ Simulation::Simulation(const SimOptions& options) : opt_(options), rng_(options.
 
 void Simulation::DrawKnobs() {
   k_.voters = opt_.voters ? opt_.voters : (rng_.Chance(0.5) ? 3 : 5);
-  k_.spares = 1;
+  k_.spares = static_cast<int>(rng_.Between(1, 2));
+  k_.compaction_keep_entries = rng_.Chance(0.5) ? 0 : rng_.Between(1, 100);
   k_.tick_us = 10'000;
   k_.election_ticks = static_cast<int>(rng_.Between(5, 20));
   k_.heartbeat_ticks = static_cast<int>(rng_.Between(1, std::max(1, k_.election_ticks / 4)));
@@ -216,7 +219,8 @@ std::string Knobs::ToString() const {
                 "voters=%d spares=%d tick=%lldus election=%d heartbeat=%d inflight=%d/%lluB "
                 "msg=%lluB chunk=%lluB snapshot_every=%llu prevote=%d checkquorum=%d lease=%d "
                 "drift=%d log_reads=%d skew=%.3f latency=%lld..%lldus loss=%.3f dup=%.3f "
-                "fsync<=%lldus clients=%d keys=%d fault_every=%lldus kill_new_leader=%.2f",
+                "fsync<=%lldus clients=%d keys=%d fault_every=%lldus kill_new_leader=%.2f "
+                "keep=%llu",
                 voters, spares, static_cast<long long>(tick_us), election_ticks, heartbeat_ticks,
                 max_inflight_msgs, static_cast<unsigned long long>(max_inflight_bytes),
                 static_cast<unsigned long long>(max_msg_bytes),
@@ -225,7 +229,8 @@ std::string Knobs::ToString() const {
                 lease_reads, lease_drift_ticks, reads_through_log, max_clock_skew,
                 static_cast<long long>(latency_min_us), static_cast<long long>(latency_max_us),
                 loss, duplicate, static_cast<long long>(fsync_max_us), clients, keys,
-                static_cast<long long>(fault_every_us), kill_new_leader);
+                static_cast<long long>(fault_every_us), kill_new_leader,
+                static_cast<unsigned long long>(compaction_keep_entries));
   return buf;
 }
 
@@ -242,6 +247,7 @@ raft::Config Simulation::MakeConfig(NodeId id) const {
   c.max_inflight_bytes = k_.max_inflight_bytes;
   c.max_msg_bytes = k_.max_msg_bytes;
   c.max_snapshot_chunk_bytes = k_.max_snapshot_chunk_bytes;
+  c.compaction_keep_entries = k_.compaction_keep_entries;
   c.lease_reads = k_.lease_reads;
   c.lease_drift_ticks = k_.lease_drift_ticks;
   c.planted_bug = opt_.bug;
@@ -372,7 +378,8 @@ void Simulation::FinishReady(Node& n) {
     // A vote is a promise: it must survive a crash before anyone hears it.
     if (m.type == raft::MessageType::kVoteResp && !m.reject) {
       const raft::HardState& hs = n.disk.synced_hard_state();
-      if (hs.term != m.term || hs.vote != m.to) {
+      // A later term on disk also keeps the promise: no more votes in m.term.
+      if (hs.term < m.term || (hs.term == m.term && hs.vote != m.to)) {
         Fail("vote durability", "node " + std::to_string(n.id) + " granted its term " +
                                     std::to_string(m.term) + " vote to " + std::to_string(m.to) +
                                     " but its disk holds term " + std::to_string(hs.term) +
@@ -469,7 +476,7 @@ void Simulation::ServeReads(Node& n) {
 
 void Simulation::MaybeSnapshot(Node& n) {
   const Index applied = n.raft->applied();
-  if (applied < n.raft->log().snapshot_index() + k_.snapshot_every) return;
+  if (applied < n.raft->snapshot().meta.index + k_.snapshot_every) return;
   if (n.sm.applied() != applied) {
     Fail("apply bookkeeping", "node " + std::to_string(n.id) + " core applied " +
                                   std::to_string(applied) + " but state machine " +
@@ -627,6 +634,10 @@ void Simulation::ClientReply(int client, uint64_t request_id, NodeId from, Reply
   if (healed_at_ >= 0 && op.call >= healed_at_ && op.kind != check::OpKind::kGet &&
       first_ack_after_heal_ < 0) {
     first_ack_after_heal_ = now_;
+  }
+  if (healed_at_ >= 0 && op.call >= healed_at_ && op.kind == check::OpKind::kGet &&
+      first_read_after_heal_ < 0) {
+    first_read_after_heal_ = now_;
   }
   // Sometimes read from followers, which forward their ReadIndex.
   if (rng_.Chance(0.2)) c.target = 1 + rng_.Uniform(nodes_.size());
@@ -876,14 +887,21 @@ void Simulation::CheckCommittedEntrySafe(const raft::Entry& e) {
         elect(cand, cand.raft->conf(), log.LastIndex(), log.LastTerm(), "in-memory");
       }
     }
-    // A server that is down (or crashes now) comes back with its disk; it
-    // campaigns with at least the latest committed membership.
+    // A server that is down (or crashes now) comes back with its disk, and
+    // with the membership its durable commit index gives.
     if (!violation_ && !cand.disk.SyncedHas(e.index, e.term)) {
       const auto [d_last, d_term] = cand.disk.SyncedLast();
-      elect(cand, cand.up ? cand.raft->conf() : latest_conf_, d_last, d_term, "durable");
+      elect(cand, cand.up ? cand.raft->conf() : RecoveredConf(cand), d_last, d_term, "durable");
     }
     if (violation_) return;
   }
+}
+
+raft::ConfState Simulation::RecoveredConf(const Node& n) {
+  // What recovery would rebuild: a throwaway core over the durable state.
+  SeededRandom unused(0);
+  raft::Raft recovered(MakeConfig(n.id), &unused, n.disk.Recover({}));
+  return recovered.conf();
 }
 
 void Simulation::CheckNode(Node& n) {
@@ -992,7 +1010,7 @@ SimResult Simulation::Run() {
     now_ = ev.time;
     result_.events++;
     ev.fn();
-    if (first_ack_after_heal_ >= 0 && quiesce_until < 0) {
+    if (first_ack_after_heal_ >= 0 && first_read_after_heal_ >= 0 && quiesce_until < 0) {
       // Progress after healing: stop the clients and let replicas converge.
       clients_on_ = false;
       quiesce_until = now_ + 2'000'000 + 50 * k_.election_ticks * k_.tick_us;
@@ -1001,6 +1019,9 @@ SimResult Simulation::Run() {
     if (now_ > deadline && first_ack_after_heal_ < 0) {
       Fail("liveness", "no write committed within " +
                            std::to_string(opt_.liveness_bound_us / 1000) +
+                           "ms of healing all faults");
+    } else if (now_ > deadline && first_read_after_heal_ < 0) {
+      Fail("liveness", "no read answered within " + std::to_string(opt_.liveness_bound_us / 1000) +
                            "ms of healing all faults");
     }
   }
@@ -1029,13 +1050,27 @@ SimResult Simulation::Run() {
           break;
         }
       }
-      // Acknowledged writes survive: each is where it was acknowledged.
+      if (!violation_ && l->raft->conf().Joint()) {
+        Fail("liveness", "the cluster is still in a joint configuration at the end: " +
+                             raft::ConfStateToString(l->raft->conf()));
+      }
+      // Acknowledged writes survive: each is still the entry at its index in
+      // the leader's log (or under its snapshot) and on a quorum's disks.
+      const raft::Quorum quorum(l->raft->conf());
       for (const auto& [rid, pos] : acked_writes_) {
-        auto it = applied_.find(pos.first);
-        if (it == applied_.end() || it->second.first != pos.second) {
-          Fail("durability", "acknowledged write " + std::to_string(rid) + " at " +
-                                 std::to_string(pos.first) + " is gone");
-          break;
+        if (violation_) break;
+        const raft::RaftLog& log = l->raft->log();
+        const bool in_leader =
+            pos.first <= l->raft->snapshot().meta.index || log.Matches(pos.first, pos.second);
+        std::map<NodeId, bool> on_disk;
+        for (auto& n : nodes_) {
+          if (n.member) on_disk[n.id] = n.disk.SyncedHas(pos.first, pos.second);
+        }
+        if (!in_leader || quorum.Tally(on_disk) != raft::VoteResult::kWon) {
+          Fail("durability",
+               "acknowledged write " + std::to_string(rid) + " at " + std::to_string(pos.first) +
+                   "@" + std::to_string(pos.second) +
+                   (in_leader ? " is not on a quorum's disks" : " is not in the leader's log"));
         }
       }
     }
@@ -1048,7 +1083,9 @@ SimResult Simulation::Run() {
       history.push_back(history_[i]);
     }
     check::CheckOptions copt;
-    copt.time_budget = std::chrono::milliseconds(60'000);
+    // A state budget, not a time budget: the verdict must not depend on how
+    // busy the machine is.
+    copt.max_states_per_key = 20'000'000;
     const auto verdict = check::CheckLinearizable(history, copt);
     if (verdict.verdict != check::CheckResult::kOk) {
       Fail(verdict.verdict == check::CheckResult::kViolation ? "linearizability"

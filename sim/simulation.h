@@ -34,6 +34,7 @@ struct Knobs {
   uint64_t max_msg_bytes = 0;
   uint64_t max_snapshot_chunk_bytes = 0;
   uint64_t snapshot_every = 0;
+  uint64_t compaction_keep_entries = 0;
   bool pre_vote = true;
   bool check_quorum = true;
   bool lease_reads = false;

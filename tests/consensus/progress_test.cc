@@ -107,10 +107,14 @@ TEST(ProgressTest, RejectionInProbeCountsOnlyForTheOutstandingProbe) {
 
 TEST(ProgressTest, SnapshotPausesAndResumesPastIt) {
   Progress pr = Make(3);
-  pr.BecomeSnapshot(50);
+  Snapshot snap;
+  snap.meta.index = 50;
+  pr.BecomeSnapshot(std::make_shared<const Snapshot>(snap));
   EXPECT_TRUE(pr.Paused());
   EXPECT_EQ(pr.snapshot_index, 50u);
+  ASSERT_NE(pr.snapshot, nullptr);
   pr.BecomeProbe();
+  EXPECT_EQ(pr.snapshot, nullptr) << "the transfer's snapshot is released";
   EXPECT_EQ(pr.next, 51u) << "the follower has at least the snapshot";
   EXPECT_EQ(pr.state, Progress::State::kProbe);
 }

@@ -35,6 +35,9 @@ struct Config {
   // Proposals are refused past this many uncommitted bytes: backpressure.
   uint64_t max_uncommitted_bytes = 64 << 20;
   uint64_t max_snapshot_chunk_bytes = 1 << 20;
+  // Entries kept in the log before a new snapshot's index, for followers
+  // that are only slightly behind.
+  uint64_t compaction_keep_entries = 0;
 
   // Lease reads: the leader answers ReadIndex from its lease while a quorum
   // acknowledged it within election_ticks - lease_drift_ticks. The drift

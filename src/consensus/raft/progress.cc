@@ -41,6 +41,7 @@ void Progress::BecomeProbe() {
   state = State::kProbe;
   probe_sent = false;
   snapshot_index = 0;
+  snapshot.reset();
   snapshot_acked = 0;
   snapshot_chunk_outstanding = false;
   inflights.Reset();
@@ -53,9 +54,10 @@ void Progress::BecomeReplicate() {
   inflights.Reset();
 }
 
-void Progress::BecomeSnapshot(Index index) {
+void Progress::BecomeSnapshot(std::shared_ptr<const Snapshot> snap) {
   state = State::kSnapshot;
-  snapshot_index = index;
+  snapshot_index = snap->meta.index;
+  snapshot = std::move(snap);
   snapshot_acked = 0;
   snapshot_chunk_outstanding = false;
   probe_sent = false;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 
 #include "consensus/raft/types.h"
@@ -56,6 +57,7 @@ struct Progress {
   // In kSnapshot: which snapshot is on its way and how many bytes the
   // follower has confirmed.
   Index snapshot_index = 0;
+  std::shared_ptr<const Snapshot> snapshot;
   uint64_t snapshot_acked = 0;
   bool snapshot_chunk_outstanding = false;
 
@@ -69,7 +71,7 @@ struct Progress {
 
   void BecomeProbe();
   void BecomeReplicate();
-  void BecomeSnapshot(Index index);
+  void BecomeSnapshot(std::shared_ptr<const Snapshot> snap);
   // A success for `index` arrived; false if it tells nothing new.
   bool MaybeUpdate(Index index);
   // A rejection of the append after `rejected`; `hint` is where the logs may

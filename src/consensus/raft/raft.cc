@@ -39,22 +39,22 @@ Raft::Raft(const Config& config, Random* random, InitialState initial)
   RAFT_CHECK(!cfg_.lease_reads || cfg_.check_quorum);
   RAFT_CHECK(random_ != nullptr);
 
-  snapshot_ = std::move(initial.snapshot);
+  snapshot_ = std::make_shared<const Snapshot>(std::move(initial.snapshot));
   for (auto& e : initial.entries)
     log_.AppendAfter(e.index - 1, {e});
   log_.MarkAllStable();
 
   term_ = initial.hard_state.term;
   vote_ = initial.hard_state.vote;
-  commit_ = std::max(initial.hard_state.commit, snapshot_.meta.index);
+  commit_ = std::max(initial.hard_state.commit, snapshot_->meta.index);
   RAFT_CHECK(commit_ <= log_.LastIndex());
-  applied_ = std::max(initial.applied, snapshot_.meta.index);
+  applied_ = std::max(initial.applied, snapshot_->meta.index);
   RAFT_CHECK(applied_ <= commit_);
 
   // Membership: the snapshot's (or the bootstrap one), then every
   // configuration entry known committed, in order.
-  SetConf(snapshot_.Empty() ? initial.conf : snapshot_.meta.conf);
-  conf_history_ = {{snapshot_.meta.index, conf_}};
+  SetConf(snapshot_->Empty() ? initial.conf : snapshot_->meta.conf);
+  conf_history_ = {{snapshot_->meta.index, conf_}};
   for (Index i = log_.FirstIndex(); i <= commit_; i++) {
     if (log_.At(i).type == EntryType::kConfChange) ApplyConfEntry(log_.At(i));
   }
@@ -82,6 +82,11 @@ void Raft::ResetTerm(Term term) {
   heartbeat_elapsed_ = 0;
   AbortTransfer();
   lease_disabled_ = false;
+}
+
+bool Raft::InLease() const {
+  return cfg_.check_quorum &&
+         ticks_ - last_leader_contact_ < static_cast<uint64_t>(cfg_.election_ticks);
 }
 
 void Raft::ResetElectionTimer() {
@@ -135,6 +140,36 @@ void Raft::BecomeLeader() {
   AppendLeaderEntry(EntryType::kNormal, "");
 }
 
+std::vector<Quorum> Raft::ElectionQuorums() const {
+  // Membership takes effect at commit, but our log may hold configuration
+  // entries whose commit we have not learned (after a restart, our durable
+  // commit index can lag the entries we persisted). Any of them may already
+  // be in force elsewhere, so a win needs a majority under each.
+  std::vector<Quorum> quorums = {quorum_};
+  ConfState conf = conf_;
+  for (Index i = commit_ + 1; i <= log_.LastIndex(); i++) {
+    const Entry& e = log_.At(i);
+    if (e.type != EntryType::kConfChange) continue;
+    auto cc = DecodeConfChange(e.data);
+    if (!cc.ok()) continue;
+    auto next = ApplyConfChange(conf, *cc);
+    if (!next.ok()) continue;
+    conf = *next;
+    quorums.emplace_back(conf);
+  }
+  return quorums;
+}
+
+VoteResult Raft::TallyElection() const {
+  VoteResult result = VoteResult::kWon;
+  for (const Quorum& q : ElectionQuorums()) {
+    const VoteResult r = q.Tally(votes_);
+    if (r == VoteResult::kLost) return VoteResult::kLost;
+    if (r == VoteResult::kPending) result = VoteResult::kPending;
+  }
+  return result;
+}
+
 void Raft::Campaign(CampaignKind kind) {
   if (kind == CampaignKind::kPreVote) {
     BecomePreCandidate();
@@ -143,7 +178,7 @@ void Raft::Campaign(CampaignKind kind) {
   }
   const Term vote_term = kind == CampaignKind::kPreVote ? term_ + 1 : term_;
   votes_[cfg_.id] = true;
-  if (quorum_.Tally(votes_) == VoteResult::kWon) {
+  if (TallyElection() == VoteResult::kWon) {
     if (kind == CampaignKind::kPreVote) {
       Campaign(CampaignKind::kElection);
     } else {
@@ -151,7 +186,15 @@ void Raft::Campaign(CampaignKind kind) {
     }
     return;
   }
-  for (NodeId id : quorum_.AllVoters()) {
+  std::vector<NodeId> electorate;
+  for (const Quorum& q : ElectionQuorums()) {
+    for (NodeId id : q.AllVoters()) {
+      if (std::find(electorate.begin(), electorate.end(), id) == electorate.end()) {
+        electorate.push_back(id);
+      }
+    }
+  }
+  for (NodeId id : electorate) {
     if (id == cfg_.id) continue;
     Message m;
     m.type = kind == CampaignKind::kPreVote ? MessageType::kPreVote : MessageType::kVote;
@@ -177,6 +220,7 @@ void Raft::Tick() {
     return;
   }
   heartbeat_elapsed_++;
+  last_leader_contact_ = ticks_;
   if (election_elapsed_ >= cfg_.election_ticks) {
     election_elapsed_ = 0;
     if (cfg_.check_quorum) {
@@ -216,17 +260,15 @@ Status Raft::Step(const Message& m) {
       }
     }
   }
+  if ((m.type == MessageType::kVote || m.type == MessageType::kPreVote) && m.term >= term_ &&
+      !m.force && InLease()) {
+    // Leader stickiness: while we hear from a leader (or may have, just
+    // before a restart) we refuse to help depose it, whatever term the
+    // request or we are at. Leader leases rest on this. A transfer's
+    // campaign (force) is invited by the leader itself.
+    return Status::Ok();
+  }
   if (m.term > term_) {
-    if (m.type == MessageType::kVote || m.type == MessageType::kPreVote) {
-      // Leader stickiness: while we hear from a leader (or may have, just
-      // before a restart) we refuse to help depose it. This is what makes
-      // leader leases safe. A transfer's campaign is invited by the leader.
-      const bool recently_led =
-          leader_ != kNoNode || ticks_ < static_cast<uint64_t>(cfg_.election_ticks);
-      const bool in_lease =
-          cfg_.check_quorum && recently_led && election_elapsed_ < cfg_.election_ticks;
-      if (in_lease && !m.force) return Status::Ok();
-    }
     if (m.type == MessageType::kPreVote) {
       // A pre-vote at a higher term changes nothing here.
     } else if (m.type == MessageType::kPreVoteResp && !m.reject) {
@@ -394,7 +436,7 @@ void Raft::StepCandidate(const Message& m) {
       const bool mine = (m.type == MessageType::kPreVoteResp) == (role_ == Role::kPreCandidate);
       if (!mine) return;
       votes_[m.from] = !m.reject;
-      const VoteResult result = quorum_.Tally(votes_);
+      const VoteResult result = TallyElection();
       if (result == VoteResult::kWon) {
         if (role_ == Role::kPreCandidate) {
           Campaign(CampaignKind::kElection);
@@ -420,16 +462,19 @@ void Raft::StepFollower(const Message& m) {
     case MessageType::kApp:
       ResetElectionTimer();
       leader_ = m.from;
+      last_leader_contact_ = ticks_;
       HandleAppend(m);
       break;
     case MessageType::kHeartbeat:
       ResetElectionTimer();
       leader_ = m.from;
+      last_leader_contact_ = ticks_;
       HandleHeartbeat(m);
       break;
     case MessageType::kSnapshot:
       ResetElectionTimer();
       leader_ = m.from;
+      last_leader_contact_ = ticks_;
       HandleSnapshotChunk(m);
       break;
     case MessageType::kTimeoutNow:
@@ -555,7 +600,7 @@ bool Raft::RestoreSnapshot(const Snapshot& snap) {
   log_.Restore(snap.meta.index, snap.meta.term);
   commit_ = snap.meta.index;
   applied_ = snap.meta.index;
-  snapshot_ = snap;
+  snapshot_ = std::make_shared<const Snapshot>(snap);
   pending_install_ = snap;
   SetConf(snap.meta.conf);
   conf_history_ = {{snap.meta.index, conf_}};
@@ -585,8 +630,8 @@ bool Raft::SendAppend(NodeId to, bool send_if_empty) {
   const auto prev_term = log_.TermAt(prev);
   if (!prev_term.has_value()) {
     // The follower needs entries we compacted: send the snapshot instead.
-    RAFT_CHECK(!snapshot_.Empty());
-    pr.BecomeSnapshot(snapshot_.meta.index);
+    RAFT_CHECK(!snapshot_->Empty());
+    pr.BecomeSnapshot(snapshot_);
     SendSnapshotChunk(to);
     return false;
   }
@@ -617,18 +662,18 @@ void Raft::SendAppendsWhilePossible(NodeId to) {
 
 void Raft::SendSnapshotChunk(NodeId to) {
   Progress& pr = prs_.at(to);
-  if (pr.snapshot_index != snapshot_.meta.index) {
-    // A newer snapshot replaced the one in transit: start it over.
-    pr.BecomeSnapshot(snapshot_.meta.index);
-  }
-  const uint64_t offset = std::min<uint64_t>(pr.snapshot_acked, snapshot_.data.size());
+  // The transfer keeps the snapshot it started with: restarting it whenever
+  // a newer one is taken would never finish under steady writes.
+  if (!pr.snapshot) pr.BecomeSnapshot(snapshot_);
+  const Snapshot& snap = *pr.snapshot;
+  const uint64_t offset = std::min<uint64_t>(pr.snapshot_acked, snap.data.size());
   Message m;
   m.type = MessageType::kSnapshot;
   m.to = to;
-  m.snapshot_meta = snapshot_.meta;
+  m.snapshot_meta = snap.meta;
   m.snapshot_offset = offset;
-  m.snapshot_chunk = snapshot_.data.substr(offset, cfg_.max_snapshot_chunk_bytes);
-  m.snapshot_done = offset + m.snapshot_chunk.size() == snapshot_.data.size();
+  m.snapshot_chunk = snap.data.substr(offset, cfg_.max_snapshot_chunk_bytes);
+  m.snapshot_done = offset + m.snapshot_chunk.size() == snap.data.size();
   pr.snapshot_chunk_outstanding = true;
   Send(std::move(m));
 }
@@ -1026,16 +1071,20 @@ Status Raft::CreateSnapshot(Index index, std::string data) {
   if (index > applied_) {
     return Status(Code::kInvalidArgument, "snapshot index beyond the applied index");
   }
-  if (index <= log_.snapshot_index()) {
+  if (index <= snapshot_->meta.index) {
     return Status(Code::kAlreadyExists, "a snapshot at or after this index exists");
   }
-  snapshot_.meta.index = index;
-  snapshot_.meta.term = *log_.TermAt(index);
-  snapshot_.meta.conf = ConfAt(index);
-  snapshot_.data = std::move(data);
-  log_.CompactTo(index);
+  Snapshot snap;
+  snap.meta.index = index;
+  snap.meta.term = *log_.TermAt(index);
+  snap.meta.conf = ConfAt(index);
+  snap.data = std::move(data);
+  snapshot_ = std::make_shared<const Snapshot>(std::move(snap));
+  // Keep a tail of entries before the snapshot, so that a follower slightly
+  // behind (or one finishing an older snapshot) catches up from the log.
+  if (index > cfg_.compaction_keep_entries) log_.CompactTo(index - cfg_.compaction_keep_entries);
   // Keep the membership in force at the snapshot and every later change.
-  std::vector<std::pair<Index, ConfState>> kept = {{index, snapshot_.meta.conf}};
+  std::vector<std::pair<Index, ConfState>> kept = {{index, snapshot_->meta.conf}};
   for (const auto& entry : conf_history_) {
     if (entry.first > index) kept.push_back(entry);
   }

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,7 +102,7 @@ class Raft {
   // The index of the entry (or snapshot) that produced conf().
   Index conf_index() const { return conf_history_.back().first; }
   const std::map<NodeId, Progress>& progress() const { return prs_; }
-  const Snapshot& snapshot() const { return snapshot_; }
+  const Snapshot& snapshot() const { return *snapshot_; }
   NodeId transferee() const { return transferee_; }
   bool Promotable() const { return quorum_.IsVoter(cfg_.id); }
   bool LeaseValid() const;
@@ -122,8 +123,14 @@ class Raft {
   void BecomeCandidate();
   void BecomeLeader();
   void Campaign(CampaignKind kind);
+  std::vector<Quorum> ElectionQuorums() const;
+  VoteResult TallyElection() const;
   void ResetTerm(Term term);
   void ResetElectionTimer();
+  // Heard from a leader (or led) within the last election timeout; a node
+  // counts as having heard from one when it starts, since it may have
+  // acknowledged a leader just before it restarted.
+  bool InLease() const;
 
   void StepLeader(const Message& m);
   void StepCandidate(const Message& m);
@@ -188,6 +195,10 @@ class Raft {
   // right after a restart (a restarted node may have acknowledged a leader
   // whose lease it no longer remembers).
   uint64_t ticks_ = 0;
+  // ticks_ when leader traffic was last accepted (or sent, as leader). Not
+  // reset by term changes: a newer term does not release our promise to the
+  // leader we acknowledged.
+  uint64_t last_leader_contact_ = 0;
   std::map<NodeId, bool> votes_;
 
   NodeId transferee_ = kNoNode;
@@ -201,7 +212,9 @@ class Raft {
   // The current round's heartbeats are still waiting for GetReady.
   bool read_round_unsent_ = false;
 
-  Snapshot snapshot_;
+  // The latest snapshot; shared with transfers in progress, which keep the
+  // one they started with.
+  std::shared_ptr<const Snapshot> snapshot_;
   std::optional<Snapshot> pending_install_;
   SnapshotMeta incoming_meta_;
   std::string incoming_data_;
