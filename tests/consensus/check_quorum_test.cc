@@ -60,6 +60,45 @@ TEST(CheckQuorumTest, FollowerInLeaseIgnoresVoteRequests) {
   EXPECT_EQ(c.raft(3).leader(), 1u);
 }
 
+TEST(CheckQuorumTest, LeaseSurvivesATermBumpByANonLeaderMessage) {
+  // A stale pre-vote rejection carries a newer term and clears node 3's
+  // leader; a vote request at that term must still be refused while node 3
+  // heard from the leader within an election timeout, or the leader's lease
+  // reads could be stale.
+  Cluster c(3);
+  c.Elect(1);
+  c.TickAll(3);
+  const Term term = c.raft(1).term();
+  Message reject;
+  reject.type = MessageType::kPreVoteResp;
+  reject.from = 2;
+  reject.to = 3;
+  reject.term = term + 1;
+  reject.reject = true;
+  c.in_flight().push_back(reject);
+  c.Deliver();
+  c.ProcessAllReady();
+  ASSERT_EQ(c.raft(3).term(), term + 1);
+  ASSERT_EQ(c.raft(3).leader(), kNoNode);
+
+  Message vote;
+  vote.type = MessageType::kVote;
+  vote.from = 2;
+  vote.to = 3;
+  vote.term = term + 1;
+  vote.index = c.raft(2).log().LastIndex();
+  vote.log_term = c.raft(2).log().LastTerm();
+  c.ClearSent();
+  c.in_flight().push_back(vote);
+  c.Deliver();
+  c.ProcessAllReady();
+  EXPECT_EQ(c.raft(3).vote(), kNoNode);
+  EXPECT_EQ(c.CountSent([](const Message& m) {
+    return m.from == 3 && m.type == MessageType::kVoteResp && !m.reject;
+  }),
+            0u);
+}
+
 TEST(CheckQuorumTest, NodeCutOffFromLeaderOnlyCannotDeposeIt) {
   Cluster c(3);
   c.Elect(1);

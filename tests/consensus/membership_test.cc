@@ -193,6 +193,42 @@ TEST(MembershipTest, RemovingTheLeaderMakesItStepDown) {
   EXPECT_NE(c.raft(1).role(), Role::kLeader);
 }
 
+TEST(MembershipTest, CandidateNeedsAQuorumOfEveryMembershipInItsLog) {
+  // Node 3's durable commit index lags the configuration entries it holds
+  // (entries synced without the hard state that committed them). Those
+  // changes may be in force elsewhere: a majority of the old voters {1,2,3}
+  // alone must not elect it when the log also makes {1,2,3,4,5} voters.
+  auto conf_entry = [](Index index, NodeId add) {
+    Entry e;
+    e.index = index;
+    e.term = 1;
+    e.type = EntryType::kConfChange;
+    e.data = EncodeConfChange({{{ConfChangeType::kAddVoter, add}}});
+    return e;
+  };
+  InitialState st;
+  st.conf = Voters({1, 2, 3});
+  st.hard_state = {1, kNoNode, 0};
+  st.entries = {conf_entry(1, 4), conf_entry(2, 5)};
+  Cluster c(TestConfig(), 1);
+  for (NodeId id = 1; id <= 5; id++)
+    c.AddNode(id, st);
+  c.Isolate(1);
+  c.Isolate(4);
+  c.Isolate(5);
+  c.TickAll(TestConfig().election_ticks);  // past the start-up vote guard
+  c.ForceCampaign(3);
+  c.Stabilize();
+  EXPECT_NE(c.raft(3).role(), Role::kLeader) << "won with {2,3} of {1,2,3,4,5}";
+
+  c.Heal();
+  c.Isolate(1);
+  c.Isolate(5);
+  c.ForceCampaign(3);
+  c.Stabilize();
+  EXPECT_EQ(c.raft(3).role(), Role::kLeader) << "{2,3,4} is a majority of every membership";
+}
+
 TEST(MembershipTest, SecondChangeWhileOneIsPendingIsRefused) {
   Cluster c(3);
   c.Elect(1);
