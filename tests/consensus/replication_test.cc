@@ -147,6 +147,44 @@ TEST(ReplicationTest, FollowerThatMissedAppendsCatchesUpOnTheNextProposal) {
   EXPECT_EQ(c.AppliedData(3).size(), 6u);
 }
 
+TEST(ReplicationTest, AnswerToAStaleAppendIsNoAcknowledgementForTheNewLeader) {
+  // Node 1 leads, compacts, later is elected again. An append it sent in its old
+  // term reaches node 2 late; node 2's answer carries the new term. Read as
+  // an acknowledgement of index 0 it would send node 2 a needless snapshot.
+  Cluster c(3);
+  c.Elect(1);
+  for (int i = 0; i < 5; i++)
+    ASSERT_TRUE(c.raft(1).Propose("p" + std::to_string(i)).ok());
+  c.Stabilize();
+  ASSERT_TRUE(c.CreateSnapshot(1, c.raft(1).applied(), "s").ok());
+  const Term old_term = c.raft(1).term();
+  c.Elect(2);
+  c.ForceCampaign(1);
+  c.ProcessAllReady();
+  c.Deliver(OfType(MessageType::kVote));
+  c.ProcessAllReady();
+  c.Deliver(OfType(MessageType::kVoteResp));
+  c.ProcessAllReady();
+  ASSERT_EQ(c.raft(1).role(), Role::kLeader);
+  ASSERT_EQ(c.raft(1).progress().at(2).state, Progress::State::kProbe);
+  c.DropInFlight([](const Message&) { return true; });
+  Message stale;
+  stale.type = MessageType::kApp;
+  stale.from = 1;
+  stale.to = 2;
+  stale.term = old_term;
+  stale.index = c.raft(1).log().LastIndex();
+  stale.log_term = old_term;
+  c.in_flight().push_back(stale);
+  c.ClearSent();
+  c.Deliver();
+  c.ProcessAllReady();
+  c.Deliver(And(From(2), OfType(MessageType::kAppResp)));
+  c.ProcessAllReady();
+  EXPECT_EQ(c.CountSent(OfType(MessageType::kSnapshot)), 0u);
+  EXPECT_NE(c.raft(1).progress().at(2).next, 1u);
+}
+
 TEST(ReplicationTest, StaleLeaderStepsDownOnHearingTheNewTerm) {
   Cluster c(3);
   c.Elect(1);

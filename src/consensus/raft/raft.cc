@@ -283,10 +283,13 @@ Status Raft::Step(const Message& m) {
     if ((cfg_.check_quorum || cfg_.pre_vote) &&
         (m.type == MessageType::kApp || m.type == MessageType::kHeartbeat)) {
       // A deposed leader that missed the election: our term makes it step
-      // down instead of disrupting us with elections later.
+      // down instead of disrupting us with elections later. It is a
+      // rejection: if the sender has meanwhile become leader of our term,
+      // it must not read this as an acknowledgement of index 0.
       Message resp;
       resp.type = MessageType::kAppResp;
       resp.to = m.from;
+      resp.reject = true;  // of index 0, which no probe can be waiting on
       Send(std::move(resp));
     } else if (m.type == MessageType::kPreVote) {
       Message resp;
