@@ -2,15 +2,10 @@
 
 #include <algorithm>
 
+#include "base/random.h"
+
 namespace cairn::check {
 namespace {
-
-uint64_t SplitMix64(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 bool Test(const std::vector<uint64_t>& bits, int32_t i) {
   return (bits[i >> 6] >> (i & 63)) & 1;
@@ -45,11 +40,11 @@ Frontier::Frontier(const KeyHistory& h)
   }
   // Zobrist hashing: a set hashes to the XOR of its members' keys, which
   // follows each linearization and its undoing in O(1).
-  uint64_t seed = 0x636169726e;
+  SeededRandom keys(0x636169726e);
   zobrist_.reserve(h.known.size());
   for (size_t i = 0; i < h.known.size(); ++i)
-    zobrist_.push_back(SplitMix64(seed));
-  state_key_ = SplitMix64(seed);
+    zobrist_.push_back(keys.Next());
+  state_key_ = keys.Next();
 }
 
 int32_t Frontier::Canonical(int32_t value) const {

@@ -96,6 +96,7 @@ class Simulation {
   void StartNode(Node& n, raft::InitialState initial);
   void Crash(Node& n);
   void CrashBriefly(Node& n, uint64_t incarnation);
+  bool CanCrashAnother() const;
   void Restart(Node& n);
   void Decommission(Node& n);
   void ScheduleTick(Node& n);
@@ -310,14 +311,18 @@ void Simulation::Crash(Node& n) {
   result_.crashes++;
 }
 
-void Simulation::CrashBriefly(Node& n, uint64_t incarnation) {
-  if (!faults_on_ || !n.up || n.incarnation != incarnation) return;
+bool Simulation::CanCrashAnother() const {
+  // At most a minority down at once, so that the rest can make progress.
   size_t down = 0, members = 0;
-  for (auto& other : nodes_) {
-    members += other.member;
-    down += other.member && !other.up;
+  for (const auto& n : nodes_) {
+    members += n.member;
+    down += n.member && !n.up;
   }
-  if (down + 1 > (members - 1) / 2) return;  // keep a majority up
+  return down + 1 <= (members - 1) / 2;
+}
+
+void Simulation::CrashBriefly(Node& n, uint64_t incarnation) {
+  if (!faults_on_ || !n.up || n.incarnation != incarnation || !CanCrashAnother()) return;
   Crash(n);
   After(static_cast<int64_t>(rng_.Between(1'000, 200'000)), [this, id = n.id] {
     if (faults_on_) Restart(nodes_[id - 1]);
@@ -666,14 +671,12 @@ void Simulation::InjectFault() {
     if (n.up) up.push_back(&n);
     if (!n.up && n.member) down.push_back(&n);
   }
-  const size_t members = up.size() + down.size();
   if (roll < 25) {
     Partition();
   } else if (roll < 40) {
     HealAll();
   } else if (roll < 55) {
-    // Crash at most a minority at once, so that the rest can make progress.
-    if (!up.empty() && down.size() + 1 <= (members - 1) / 2) {
+    if (!up.empty() && CanCrashAnother()) {
       // Leaders are the interesting victims: their unreplicated tail and
       // in-flight elections are where safety bugs live.
       Node* victim = up[rng_.Uniform(up.size())];
