@@ -81,7 +81,7 @@ void Raft::ResetTerm(Term term) {
   ResetElectionTimer();
   heartbeat_elapsed_ = 0;
   AbortTransfer();
-  lease_disabled_ = false;
+  lease_revoked_ = false;
 }
 
 bool Raft::InLease() const {
@@ -870,7 +870,7 @@ Status Raft::TransferLeadership(NodeId target) {
   election_elapsed_ = 0;
   // The target will campaign with `force`, which overrides the followers'
   // lease protection; our lease no longer proves anything this term.
-  lease_disabled_ = true;
+  lease_revoked_ = true;
   if (prs_.at(target).match == log_.LastIndex()) {
     SendTimeoutNow(target);
   } else {
@@ -1001,7 +1001,7 @@ void Raft::DropPendingReads() {
 }
 
 bool Raft::LeaseValid() const {
-  if (role_ != Role::kLeader || !cfg_.lease_reads || lease_disabled_) return false;
+  if (role_ != Role::kLeader || !cfg_.lease_reads || lease_revoked_) return false;
   if (!CommittedInCurrentTerm()) return false;
   // The tick at which a quorum last confirmed us; followers refuse to vote
   // for anyone else for election_ticks of their own time after that.

@@ -202,7 +202,7 @@ class Raft {
   std::map<NodeId, bool> votes_;
 
   NodeId transferee_ = kNoNode;
-  bool lease_disabled_ = false;
+  bool lease_revoked_ = false;
   uint64_t uncommitted_bytes_ = 0;
 
   std::deque<PendingRead> reads_;
