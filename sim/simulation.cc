@@ -64,6 +64,7 @@ struct Node {
 
   Index last_commit = 0;
   raft::Role last_role = raft::Role::kFollower;
+  Term isolated_term = 0;  // the term in which it was last cut off as a new leader
 };
 
 struct Reply {
@@ -97,6 +98,7 @@ class Simulation {
   void Crash(Node& n);
   void CrashBriefly(Node& n, uint64_t incarnation);
   bool CanCrashAnother() const;
+  void MaybeIsolateNewLeader(Node& n);
   void Restart(Node& n);
   void Decommission(Node& n);
   void ScheduleTick(Node& n);
@@ -187,7 +189,12 @@ void Simulation::DrawKnobs() {
   k_.max_inflight_msgs =
       static_cast<int>(rng_.Chance(0.3) ? rng_.Between(1, 4) : rng_.Between(8, 256));
   k_.max_inflight_bytes = rng_.Chance(0.3) ? rng_.Between(256, 4096) : (8u << 20);
-  k_.max_msg_bytes = rng_.Chance(0.3) ? rng_.Between(1, 512) : rng_.Between(4096, 1 << 20);
+  // One entry per message in some seeds: entries then reach followers one
+  // at a time, which is when commit-rule mistakes show.
+  const uint64_t msg_roll = rng_.Uniform(100);
+  k_.max_msg_bytes = msg_roll < 20   ? 1
+                     : msg_roll < 35 ? rng_.Between(2, 512)
+                                     : rng_.Between(4096, 1 << 20);
   k_.max_snapshot_chunk_bytes = rng_.Between(16, 4096);
   k_.snapshot_every = rng_.Between(5, 300);
   k_.check_quorum = rng_.Chance(0.8);
@@ -221,7 +228,7 @@ std::string Knobs::ToString() const {
                 "msg=%lluB chunk=%lluB snapshot_every=%llu prevote=%d checkquorum=%d lease=%d "
                 "drift=%d log_reads=%d skew=%.3f latency=%lld..%lldus loss=%.3f dup=%.3f "
                 "fsync<=%lldus clients=%d keys=%d fault_every=%lldus kill_new_leader=%.2f "
-                "keep=%llu",
+                "keep=%llu isolate_new_leader=%.2f",
                 voters, spares, static_cast<long long>(tick_us), election_ticks, heartbeat_ticks,
                 max_inflight_msgs, static_cast<unsigned long long>(max_inflight_bytes),
                 static_cast<unsigned long long>(max_msg_bytes),
@@ -231,7 +238,7 @@ std::string Knobs::ToString() const {
                 static_cast<long long>(latency_min_us), static_cast<long long>(latency_max_us),
                 loss, duplicate, static_cast<long long>(fsync_max_us), clients, keys,
                 static_cast<long long>(fault_every_us), kill_new_leader,
-                static_cast<unsigned long long>(compaction_keep_entries));
+                static_cast<unsigned long long>(compaction_keep_entries), isolate_new_leader);
   return buf;
 }
 
@@ -311,6 +318,23 @@ void Simulation::Crash(Node& n) {
   result_.crashes++;
 }
 
+void Simulation::MaybeIsolateNewLeader(Node& n) {
+  // A leader cut off before its first appends leave holds entries of its
+  // term that nobody else has: with a later leader of an older log, that is
+  // the situation Raft's commit rule (§5.4.2, Figure 8) exists for.
+  if (!faults_on_ || n.raft->role() != raft::Role::kLeader || n.last_role == raft::Role::kLeader ||
+      n.isolated_term == n.raft->term() || !rng_.Chance(k_.isolate_new_leader)) {
+    return;
+  }
+  n.isolated_term = n.raft->term();
+  for (auto& other : nodes_) {
+    if (other.id == n.id) continue;
+    cut_.insert({n.id, other.id});
+    cut_.insert({other.id, n.id});
+  }
+  trace_.Add(now_, "partition-new-leader", n.id, n.raft->term(), n.raft->log().LastIndex());
+}
+
 bool Simulation::CanCrashAnother() const {
   // At most a minority down at once, so that the rest can make progress.
   size_t down = 0, members = 0;
@@ -350,6 +374,7 @@ void Simulation::Process(Node& n) {
     n.ready = n.raft->GetReady();
     raft::Ready& rd = n.ready;
     CheckEntriesPersisted(n, rd.entries);
+    MaybeIsolateNewLeader(n);
     for (const auto& m : rd.messages)
       Send(m);
     if (rd.snapshot) n.disk.Write(SimDisk::InstallSnapshot{*rd.snapshot});

@@ -52,6 +52,8 @@ struct Knobs {
   // Chance that a new leader is crashed moments after its election, leaving
   // entries of its term on few nodes (the raw material of Raft's Figure 8).
   double kill_new_leader = 0;
+  // Chance that a new leader is cut off before its first appends leave.
+  double isolate_new_leader = 0;
 
   std::string ToString() const;
 };

@@ -74,6 +74,12 @@ TEST(PlantedBugs, ReadIndexWithoutHeartbeatIsCaught) {
   ExpectCaught(PlantedBug::kReadIndexNoHeartbeat, "linearizability", 100);
 }
 
+TEST(PlantedBugs, CommittingAPreviousTermEntryByCountingIsCaught) {
+  // Raft's Figure 8: needs an old-term entry reaching a majority one message
+  // at a time while a node with a newer conflicting entry could still win.
+  ExpectCaught(PlantedBug::kCommitPreviousTerm, "leader completeness", 600);
+}
+
 TEST(PlantedBugs, AppendWithoutLogMatchingIsCaught) {
   ExpectCaught(PlantedBug::kAcceptAppendWithoutMatch, "log matching", 50);
 }
