@@ -159,3 +159,42 @@ TEST(ReadIndexTest, PlantedNoHeartbeatBugIsCaught) {
 
 }  // namespace
 }  // namespace cairn::raft::test
+
+namespace cairn::raft::test {
+namespace {
+
+TEST(ReadIndexTest, ForwardedReadIsDroppedWhenTheLeaderChanges) {
+  // The forwarded request is lost and its leader deposed: the follower must
+  // fail the read (so the caller retries) instead of waiting forever.
+  Cluster c(3);
+  c.Elect(1);
+  c.TickAll(2);
+  ASSERT_TRUE(c.raft(2).ReadIndex(7).ok());
+  c.ProcessAllReady();
+  ASSERT_EQ(c.DropInFlight(OfType(MessageType::kReadIndex)), 1);
+  c.Elect(3);
+  EXPECT_EQ(c.node(2).dropped_reads, std::vector<uint64_t>{7});
+  EXPECT_TRUE(c.node(2).read_states.empty());
+}
+
+TEST(ReadIndexTest, DuplicateForwardedAnswerYieldsOneReadState) {
+  Cluster c(3);
+  c.Elect(1);
+  c.TickAll(2);
+  ASSERT_TRUE(c.raft(2).ReadIndex(9).ok());
+  c.ProcessAllReady();
+  // Run the heartbeat round but keep the answer in flight.
+  c.Stabilize(OfType(MessageType::kReadIndexResp));
+  std::vector<Message> answers;
+  for (const Message& m : c.in_flight()) {
+    if (m.type == MessageType::kReadIndexResp) answers.push_back(m);
+  }
+  ASSERT_EQ(answers.size(), 1u);
+  c.in_flight().push_back(answers[0]);  // duplicated by the network
+  c.Stabilize();
+  ASSERT_EQ(c.node(2).read_states.size(), 1u);
+  EXPECT_EQ(c.node(2).read_states[0].context, 9u);
+}
+
+}  // namespace
+}  // namespace cairn::raft::test

@@ -100,6 +100,20 @@ void Raft::BecomeFollower(Term term, NodeId leader) {
   ResetTerm(term);
   role_ = Role::kFollower;
   leader_ = leader;
+  DropForwardedReads();
+}
+
+void Raft::DropForwardedReads() {
+  // A read forwarded to a leader we no longer follow may never be answered:
+  // fail it now so that the caller retries, rather than let it hang.
+  for (auto it = forwarded_reads_.begin(); it != forwarded_reads_.end();) {
+    if (it->second == leader_) {
+      ++it;
+      continue;
+    }
+    dropped_reads_.push_back(it->first);
+    it = forwarded_reads_.erase(it);
+  }
 }
 
 void Raft::BecomePreCandidate() {
@@ -109,6 +123,7 @@ void Raft::BecomePreCandidate() {
   role_ = Role::kPreCandidate;
   leader_ = kNoNode;
   votes_.clear();
+  DropForwardedReads();
 }
 
 void Raft::BecomeCandidate() {
@@ -116,6 +131,7 @@ void Raft::BecomeCandidate() {
   ResetTerm(term_ + 1);
   vote_ = cfg_.id;
   role_ = Role::kCandidate;
+  DropForwardedReads();
 }
 
 void Raft::BecomeLeader() {
@@ -452,6 +468,7 @@ void Raft::StepCandidate(const Message& m) {
       return;
     }
     case MessageType::kTimeoutNow:
+    case MessageType::kReadIndex:
     case MessageType::kReadIndexResp:
       StepFollower(m);
       return;
@@ -483,13 +500,17 @@ void Raft::StepFollower(const Message& m) {
     case MessageType::kTimeoutNow:
       if (Promotable()) Campaign(CampaignKind::kTransfer);
       break;
-    case MessageType::kReadIndexResp:
+    case MessageType::kReadIndexResp: {
+      auto it = forwarded_reads_.find(m.context);
+      if (it == forwarded_reads_.end()) break;  // a duplicate, or already dropped
+      forwarded_reads_.erase(it);
       if (m.reject) {
         dropped_reads_.push_back(m.context);
       } else {
         read_states_.push_back({m.context, m.index});
       }
       break;
+    }
     case MessageType::kReadIndex: {
       // Not the leader (any more): tell the asker to retry.
       Message resp;
@@ -893,6 +914,7 @@ Status Raft::ReadIndex(uint64_t context) {
     m.to = leader_;
     m.context = context;
     Send(std::move(m));
+    forwarded_reads_[context] = leader_;
     return Status::Ok();
   }
   HandleReadRequest(context, cfg_.id);

@@ -31,6 +31,9 @@ struct ProposalId {
 // persisted entry at i or later); then send `persisted_messages`, install
 // `snapshot` into the state machine and apply `committed_entries`; then call
 // Advance(). A Ready with nothing to persist lets persisted_messages go at once.
+// Step, Tick and the proposal calls may be made while a Ready is being
+// handled (between GetReady and Advance); GetReady may not be called again
+// until Advance.
 struct Ready {
   std::optional<HardState> hard_state;
   std::vector<Entry> entries;
@@ -166,6 +169,7 @@ class Raft {
   void MaybeStartReadRound();
   void ConfirmReadRounds();
   void DropPendingReads();
+  void DropForwardedReads();
 
   HardState CurrentHardState() const;
 
@@ -207,6 +211,8 @@ class Raft {
 
   std::deque<PendingRead> reads_;
   std::vector<PendingRead> reads_waiting_commit_;
+  // Reads this follower forwarded, by context, and the leader they went to.
+  std::map<uint64_t, NodeId> forwarded_reads_;
   uint64_t read_round_ = 0;
   uint64_t confirmed_read_round_ = 0;
   // The current round's heartbeats are still waiting for GetReady.
