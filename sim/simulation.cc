@@ -162,7 +162,6 @@ class Simulation {
   // Global knowledge for the invariants.
   std::map<Term, NodeId> leader_of_term_;
   Index latest_conf_index_ = 0;
-  raft::ConfState latest_conf_;
   std::map<Index, std::pair<Term, uint64_t>> applied_;  // index -> term, data hash
   std::map<Index, uint64_t> digest_at_;
   std::map<std::pair<Index, Term>, std::pair<Term, uint64_t>> log_entries_;  // -> prev term, hash
@@ -956,7 +955,6 @@ void Simulation::CheckNode(Node& n) {
   if (r.conf_index() > latest_conf_index_) {
     // A newer committed membership: servers it removed are retired.
     latest_conf_index_ = r.conf_index();
-    latest_conf_ = r.conf();
     const raft::ConfState c = r.conf();  // a copy: retiring `n` destroys its core
     for (auto& other : nodes_) {
       auto in = [&](const std::vector<NodeId>& v) {

@@ -3,23 +3,10 @@
 #include <algorithm>
 #include <set>
 
+#include "base/coding.h"
+
 namespace cairn::raft {
 namespace {
-
-void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    out->push_back(static_cast<char>(v >> (8 * i)));
-}
-
-bool GetU64(const std::string& in, size_t* pos, uint64_t* v) {
-  if (in.size() - *pos < 8) return false;
-  uint64_t r = 0;
-  for (int i = 0; i < 8; i++)
-    r |= uint64_t(static_cast<uint8_t>(in[*pos + i])) << (8 * i);
-  *pos += 8;
-  *v = r;
-  return true;
-}
 
 bool Contains(const std::vector<NodeId>& v, NodeId id) {
   return std::find(v.begin(), v.end(), id) != v.end();
@@ -52,10 +39,10 @@ std::string EncodeConfChange(const ConfChange& cc) {
   std::string out;
   out.push_back(static_cast<char>(kVersion));
   out.push_back(static_cast<char>((cc.force_joint ? 1 : 0) | (cc.explicit_leave ? 2 : 0)));
-  PutU64(&out, cc.changes.size());
+  PutFixed64(&out, cc.changes.size());
   for (const auto& item : cc.changes) {
     out.push_back(static_cast<char>(item.type));
-    PutU64(&out, item.node);
+    PutFixed64(&out, item.node);
   }
   return out;
 }
@@ -66,18 +53,19 @@ Result<ConfChange> DecodeConfChange(const std::string& data) {
   ConfChange cc;
   cc.force_joint = data[1] & 1;
   cc.explicit_leave = data[1] & 2;
-  size_t pos = 2;
+  Slice in(data.data() + 2, data.size() - 2);
   uint64_t n = 0;
-  if (!GetU64(data, &pos, &n) || n > (data.size() - pos) / 9) return corrupt;
+  if (!GetFixed64(&in, &n) || n > in.size() / 9) return corrupt;
   for (uint64_t i = 0; i < n; i++) {
     ConfChangeItem item;
-    const uint8_t type = static_cast<uint8_t>(data[pos++]);
+    const uint8_t type = in.byte(0);
+    in.remove_prefix(1);
     if (type > static_cast<uint8_t>(ConfChangeType::kRemoveNode)) return corrupt;
     item.type = static_cast<ConfChangeType>(type);
-    if (!GetU64(data, &pos, &item.node)) return corrupt;
+    if (!GetFixed64(&in, &item.node)) return corrupt;
     cc.changes.push_back(item);
   }
-  if (pos != data.size()) return corrupt;
+  if (!in.empty()) return corrupt;
   return cc;
 }
 

@@ -43,7 +43,6 @@ void Progress::BecomeProbe() {
   snapshot_index = 0;
   snapshot.reset();
   snapshot_acked = 0;
-  snapshot_chunk_outstanding = false;
   inflights.Reset();
 }
 
@@ -59,7 +58,6 @@ void Progress::BecomeSnapshot(std::shared_ptr<const Snapshot> snap) {
   snapshot_index = snap->meta.index;
   snapshot = std::move(snap);
   snapshot_acked = 0;
-  snapshot_chunk_outstanding = false;
   probe_sent = false;
   inflights.Reset();
 }

@@ -59,7 +59,6 @@ struct Progress {
   Index snapshot_index = 0;
   std::shared_ptr<const Snapshot> snapshot;
   uint64_t snapshot_acked = 0;
-  bool snapshot_chunk_outstanding = false;
 
   // Heard from since the last CheckQuorum round.
   bool recent_active = false;

@@ -1,22 +1,11 @@
 #include "consensus/raft/raft.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
+
+#include "base/logging.h"
 
 namespace cairn::raft {
 namespace {
-
-[[noreturn]] void Violated(const char* what, NodeId id) {
-  std::fprintf(stderr, "raft invariant violated on node %llu: %s\n",
-               static_cast<unsigned long long>(id), what);
-  std::abort();
-}
-
-#define RAFT_CHECK(cond)                   \
-  do {                                     \
-    if (!(cond)) Violated(#cond, cfg_.id); \
-  } while (0)
 
 bool IsLeaderTraffic(MessageType t) {
   return t == MessageType::kApp || t == MessageType::kHeartbeat || t == MessageType::kSnapshot ||
@@ -34,10 +23,11 @@ uint64_t BytesOf(const std::vector<Entry>& entries) {
 
 Raft::Raft(const Config& config, Random* random, InitialState initial)
     : cfg_(config), random_(random), log_(initial.snapshot.meta.index, initial.snapshot.meta.term) {
-  RAFT_CHECK(cfg_.id != kNoNode);
-  RAFT_CHECK(cfg_.election_ticks > cfg_.heartbeat_ticks && cfg_.heartbeat_ticks > 0);
-  RAFT_CHECK(!cfg_.lease_reads || cfg_.check_quorum);
-  RAFT_CHECK(random_ != nullptr);
+  CAIRN_CHECK(cfg_.id != kNoNode) << "node " << cfg_.id;
+  CAIRN_CHECK(cfg_.election_ticks > cfg_.heartbeat_ticks && cfg_.heartbeat_ticks > 0)
+      << "node " << cfg_.id;
+  CAIRN_CHECK(!cfg_.lease_reads || cfg_.check_quorum) << "node " << cfg_.id;
+  CAIRN_CHECK(random_ != nullptr) << "node " << cfg_.id;
 
   snapshot_ = std::make_shared<const Snapshot>(std::move(initial.snapshot));
   for (auto& e : initial.entries)
@@ -47,9 +37,9 @@ Raft::Raft(const Config& config, Random* random, InitialState initial)
   term_ = initial.hard_state.term;
   vote_ = initial.hard_state.vote;
   commit_ = std::max(initial.hard_state.commit, snapshot_->meta.index);
-  RAFT_CHECK(commit_ <= log_.LastIndex());
+  CAIRN_CHECK(commit_ <= log_.LastIndex()) << "node " << cfg_.id;
   applied_ = std::max(initial.applied, snapshot_->meta.index);
-  RAFT_CHECK(applied_ <= commit_);
+  CAIRN_CHECK(applied_ <= commit_) << "node " << cfg_.id;
 
   // Membership: the snapshot's (or the bootstrap one), then every
   // configuration entry known committed, in order.
@@ -117,7 +107,7 @@ void Raft::DropForwardedReads() {
 }
 
 void Raft::BecomePreCandidate() {
-  RAFT_CHECK(role_ != Role::kLeader);
+  CAIRN_CHECK(role_ != Role::kLeader) << "node " << cfg_.id;
   // Term and vote stay: a pre-vote changes nothing durable, so a node that
   // cannot win does not disrupt the cluster by bumping terms.
   role_ = Role::kPreCandidate;
@@ -127,7 +117,7 @@ void Raft::BecomePreCandidate() {
 }
 
 void Raft::BecomeCandidate() {
-  RAFT_CHECK(role_ != Role::kLeader);
+  CAIRN_CHECK(role_ != Role::kLeader) << "node " << cfg_.id;
   ResetTerm(term_ + 1);
   vote_ = cfg_.id;
   role_ = Role::kCandidate;
@@ -135,7 +125,7 @@ void Raft::BecomeCandidate() {
 }
 
 void Raft::BecomeLeader() {
-  RAFT_CHECK(role_ == Role::kCandidate);
+  CAIRN_CHECK(role_ == Role::kCandidate) << "node " << cfg_.id;
   ResetTerm(term_);
   role_ = Role::kLeader;
   leader_ = cfg_.id;
@@ -437,7 +427,6 @@ void Raft::HandleSnapshotResponse(const Message& m, Progress& pr) {
     return;
   }
   pr.snapshot_acked = m.snapshot_offset;
-  pr.snapshot_chunk_outstanding = false;
   SendSnapshotChunk(m.from);
 }
 
@@ -636,7 +625,7 @@ bool Raft::RestoreSnapshot(const Snapshot& snap) {
 void Raft::Send(Message m) {
   m.from = cfg_.id;
   if (m.term == 0) m.term = term_;
-  RAFT_CHECK(m.to != cfg_.id && m.to != kNoNode);
+  CAIRN_CHECK(m.to != cfg_.id && m.to != kNoNode) << "node " << cfg_.id;
   // Leader traffic carries only entries the leader already holds; it may go
   // before the leader's own write is durable (Raft thesis §10.2.1). Anything
   // else may vouch for our durable state and waits for it.
@@ -654,7 +643,7 @@ bool Raft::SendAppend(NodeId to, bool send_if_empty) {
   const auto prev_term = log_.TermAt(prev);
   if (!prev_term.has_value()) {
     // The follower needs entries we compacted: send the snapshot instead.
-    RAFT_CHECK(!snapshot_->Empty());
+    CAIRN_CHECK(!snapshot_->Empty()) << "node " << cfg_.id;
     pr.BecomeSnapshot(snapshot_);
     SendSnapshotChunk(to);
     return false;
@@ -698,7 +687,6 @@ void Raft::SendSnapshotChunk(NodeId to) {
   m.snapshot_offset = offset;
   m.snapshot_chunk = snap.data.substr(offset, cfg_.max_snapshot_chunk_bytes);
   m.snapshot_done = offset + m.snapshot_chunk.size() == snap.data.size();
-  pr.snapshot_chunk_outstanding = true;
   Send(std::move(m));
 }
 
@@ -747,7 +735,7 @@ bool Raft::MaybeCommit() {
 }
 
 void Raft::AdvanceCommit(Index index) {
-  RAFT_CHECK(index > commit_ && index <= log_.LastIndex());
+  CAIRN_CHECK(index > commit_ && index <= log_.LastIndex()) << "node " << cfg_.id;
   const Index old_commit = commit_;
   const bool had_own_term_commit = CommittedInCurrentTerm();
   commit_ = index;
@@ -1047,7 +1035,7 @@ bool Raft::HasReady() const {
 }
 
 Ready Raft::GetReady() {
-  RAFT_CHECK(!ready_outstanding_);
+  CAIRN_CHECK(!ready_outstanding_) << "node " << cfg_.id;
   if (needs_broadcast_ && role_ == Role::kLeader) BroadcastAppend();
   needs_broadcast_ = false;
   Ready rd;
@@ -1079,7 +1067,7 @@ Ready Raft::GetReady() {
 }
 
 void Raft::Advance() {
-  RAFT_CHECK(ready_outstanding_);
+  CAIRN_CHECK(ready_outstanding_) << "node " << cfg_.id;
   ready_outstanding_ = false;
   if (ready_last_entry_) log_.StableTo(ready_last_entry_->index, ready_last_entry_->term);
   applied_ = std::max(applied_, ready_last_committed_);

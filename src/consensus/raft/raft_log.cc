@@ -1,20 +1,10 @@
 #include "consensus/raft/raft_log.h"
 
 #include <algorithm>
-#include <cassert>
-#include <cstdio>
-#include <cstdlib>
+
+#include "base/logging.h"
 
 namespace cairn::raft {
-namespace {
-
-[[noreturn]] void Fail(const char* what, Index index) {
-  std::fprintf(stderr, "raft log invariant violated: %s (index %llu)\n", what,
-               static_cast<unsigned long long>(index));
-  std::abort();
-}
-
-}  // namespace
 
 RaftLog::RaftLog(Index snapshot_index, Term snapshot_term)
     : snapshot_index_(snapshot_index),
@@ -41,7 +31,8 @@ bool RaftLog::IsUpToDate(Index last_index, Term last_term) const {
 }
 
 const Entry& RaftLog::At(Index index) const {
-  if (index <= snapshot_index_ || index > LastIndex()) Fail("At() out of range", index);
+  CAIRN_CHECK(index > snapshot_index_ && index <= LastIndex())
+      << "At(" << index << ") out of range";
   return entries_[index - snapshot_index_ - 1];
 }
 
@@ -59,15 +50,15 @@ std::vector<Entry> RaftLog::Slice(Index lo, Index hi, uint64_t max_bytes) const 
 }
 
 void RaftLog::Append(Entry entry) {
-  if (entry.index != LastIndex() + 1) Fail("append out of order", entry.index);
-  if (entry.term < LastTerm()) Fail("append with a lower term", entry.index);
+  CAIRN_CHECK(entry.index == LastIndex() + 1) << "append out of order at " << entry.index;
+  CAIRN_CHECK(entry.term >= LastTerm()) << "append with a lower term at " << entry.index;
   entries_.push_back(std::move(entry));
 }
 
 Index RaftLog::AppendAfter(Index prev_index, const std::vector<Entry>& entries) {
   Index last = prev_index;
   for (const Entry& e : entries) {
-    if (e.index != last + 1) Fail("entries not contiguous", e.index);
+    CAIRN_CHECK(e.index == last + 1) << "entries not contiguous at " << e.index;
     last = e.index;
     if (e.index <= snapshot_index_) continue;  // covered by our snapshot
     auto existing = TermAt(e.index);
@@ -79,7 +70,7 @@ Index RaftLog::AppendAfter(Index prev_index, const std::vector<Entry>& entries) 
 }
 
 void RaftLog::TruncateFrom(Index index) {
-  if (index <= snapshot_index_) Fail("truncating into the snapshot", index);
+  CAIRN_CHECK(index > snapshot_index_) << "truncating into the snapshot at " << index;
   entries_.resize(index - snapshot_index_ - 1);
   stable_index_ = std::min(stable_index_, index - 1);
 }
@@ -93,7 +84,7 @@ void RaftLog::Restore(Index snapshot_index, Term snapshot_term) {
 
 void RaftLog::CompactTo(Index index) {
   if (index <= snapshot_index_) return;
-  if (index > LastIndex()) Fail("compacting past the end", index);
+  CAIRN_CHECK(index <= LastIndex()) << "compacting past the end to " << index;
   const Term term = *TermAt(index);
   entries_.erase(entries_.begin(), entries_.begin() + (index - snapshot_index_));
   snapshot_index_ = index;
