@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build ccache
   clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
+  librocksdb-dev libprotobuf-dev protobuf-compiler
+  clang libclang-rt-dev
 )
 
 missing=()
