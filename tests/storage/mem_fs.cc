@@ -25,6 +25,9 @@ class MemFs::Writer : public WritableFile {
     if (offset + n > node_->data.size()) node_->data.resize(offset + n, '\0');
     std::copy(data.data(), data.data() + n, node_->data.begin() + static_cast<long>(offset));
     if (n < data.size()) return ErrnoStatus(fs_->write_error_, "write", path_);
+    if (fs_->writes_until_power_loss_ > 0 && --fs_->writes_until_power_loss_ == 0) {
+      fs_->PowerLossLocked();
+    }
     return Status::Ok();
   }
 
@@ -76,6 +79,45 @@ class MemFs::Reader : public ReadableFile {
   std::shared_ptr<Node> node_;
 };
 
+// Forwards to the MemFs while the power stays on; the generation is checked
+// under the same lock as the operation, so a power loss cannot slip between.
+class MemFs::Process : public FileSystem {
+ public:
+  Process(MemFs* fs, uint64_t gen) : fs_(fs), gen_(gen) {}
+
+  Result<std::unique_ptr<WritableFile>> CreateFile(const std::string& path,
+                                                   uint64_t preallocate) override {
+    return fs_->DoCreateFile(gen_, path, preallocate);
+  }
+  Result<std::unique_ptr<WritableFile>> ReopenFile(const std::string& path) override {
+    return fs_->DoReopenFile(gen_, path);
+  }
+  Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) override {
+    return fs_->DoOpenForRead(gen_, path);
+  }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return fs_->DoListDir(gen_, dir);
+  }
+  Status CreateDirs(const std::string&) override { return Status::Ok(); }
+  Status SyncDir(const std::string& dir) override { return fs_->DoSyncDir(gen_, dir); }
+  Status DeleteFile(const std::string& path) override { return fs_->DoDeleteFile(gen_, path); }
+  Status Truncate(const std::string& path, uint64_t size) override {
+    return fs_->DoTruncate(gen_, path, size);
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    return fs_->DoRename(gen_, from, to);
+  }
+
+ private:
+  MemFs* fs_;
+  uint64_t gen_;
+};
+
+std::unique_ptr<FileSystem> MemFs::NewProcess() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::make_unique<Process>(this, generation_);
+}
+
 void MemFs::FailWrites(int err, bool write_half_first) {
   std::lock_guard<std::mutex> lock(mu_);
   write_error_ = err;
@@ -99,6 +141,16 @@ void MemFs::SetBeforeSync(std::function<void()> hook) {
 
 void MemFs::PowerLoss() {
   std::lock_guard<std::mutex> lock(mu_);
+  PowerLossLocked();
+}
+
+void MemFs::PowerLossAfterWrites(uint64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  writes_until_power_loss_ = n;
+}
+
+void MemFs::PowerLossLocked() {
+  writes_until_power_loss_ = 0;
   ++generation_;
   std::map<std::string, std::shared_ptr<Node>> survivors;
   for (const auto& [path, node] : durable_names_) {
@@ -143,9 +195,10 @@ std::string MemFs::DirOf(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-Result<std::unique_ptr<WritableFile>> MemFs::CreateFile(const std::string& path,
-                                                        uint64_t preallocate) {
+Result<std::unique_ptr<WritableFile>> MemFs::DoCreateFile(uint64_t gen, const std::string& path,
+                                                          uint64_t preallocate) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (Stale(gen)) return ErrnoStatus(EIO, "create", path);
   if (names_.count(path)) return ErrnoStatus(EEXIST, "create", path);
   if (UsedBytes() + preallocate > capacity_) return ErrnoStatus(ENOSPC, "preallocate", path);
   auto node = std::make_shared<Node>();
@@ -154,22 +207,25 @@ Result<std::unique_ptr<WritableFile>> MemFs::CreateFile(const std::string& path,
   return std::unique_ptr<WritableFile>(new Writer(this, node, path, generation_));
 }
 
-Result<std::unique_ptr<WritableFile>> MemFs::ReopenFile(const std::string& path) {
+Result<std::unique_ptr<WritableFile>> MemFs::DoReopenFile(uint64_t gen, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (Stale(gen)) return ErrnoStatus(EIO, "open", path);
   auto it = names_.find(path);
   if (it == names_.end()) return ErrnoStatus(ENOENT, "open", path);
   return std::unique_ptr<WritableFile>(new Writer(this, it->second, path, generation_));
 }
 
-Result<std::unique_ptr<ReadableFile>> MemFs::OpenForRead(const std::string& path) {
+Result<std::unique_ptr<ReadableFile>> MemFs::DoOpenForRead(uint64_t gen, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (Stale(gen)) return ErrnoStatus(EIO, "open", path);
   auto it = names_.find(path);
   if (it == names_.end()) return ErrnoStatus(ENOENT, "open", path);
   return std::unique_ptr<ReadableFile>(new Reader(this, it->second));
 }
 
-Result<std::vector<std::string>> MemFs::ListDir(const std::string& dir) {
+Result<std::vector<std::string>> MemFs::DoListDir(uint64_t gen, const std::string& dir) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (Stale(gen)) return ErrnoStatus(EIO, "list", dir);
   std::vector<std::string> out;
   for (const auto& [path, node] : names_) {
     if (DirOf(path) == dir) out.push_back(path.substr(dir.size() + 1));
@@ -181,8 +237,9 @@ Status MemFs::CreateDirs(const std::string&) {
   return Status::Ok();
 }
 
-Status MemFs::SyncDir(const std::string& dir) {
+Status MemFs::DoSyncDir(uint64_t gen, const std::string& dir) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (Stale(gen)) return ErrnoStatus(EIO, "fsync", dir);
   for (auto it = durable_names_.begin(); it != durable_names_.end();) {
     it = DirOf(it->first) == dir ? durable_names_.erase(it) : std::next(it);
   }
@@ -192,27 +249,56 @@ Status MemFs::SyncDir(const std::string& dir) {
   return Status::Ok();
 }
 
-Status MemFs::DeleteFile(const std::string& path) {
+Status MemFs::DoDeleteFile(uint64_t gen, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (Stale(gen)) return ErrnoStatus(EIO, "delete", path);
   if (names_.erase(path) == 0) return ErrnoStatus(ENOENT, "delete", path);
   return Status::Ok();
 }
 
-Status MemFs::Truncate(const std::string& path, uint64_t size) {
+Status MemFs::DoTruncate(uint64_t gen, const std::string& path, uint64_t size) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (Stale(gen)) return ErrnoStatus(EIO, "truncate", path);
   auto it = names_.find(path);
   if (it == names_.end()) return ErrnoStatus(ENOENT, "truncate", path);
   it->second->data.resize(size);
   return Status::Ok();
 }
 
-Status MemFs::Rename(const std::string& from, const std::string& to) {
+Status MemFs::DoRename(uint64_t gen, const std::string& from, const std::string& to) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (Stale(gen)) return ErrnoStatus(EIO, "rename", from);
   auto it = names_.find(from);
   if (it == names_.end()) return ErrnoStatus(ENOENT, "rename", from);
   names_[to] = it->second;
   names_.erase(it);
   return Status::Ok();
+}
+
+Result<std::unique_ptr<WritableFile>> MemFs::CreateFile(const std::string& path,
+                                                        uint64_t preallocate) {
+  return DoCreateFile(kAnyGeneration, path, preallocate);
+}
+Result<std::unique_ptr<WritableFile>> MemFs::ReopenFile(const std::string& path) {
+  return DoReopenFile(kAnyGeneration, path);
+}
+Result<std::unique_ptr<ReadableFile>> MemFs::OpenForRead(const std::string& path) {
+  return DoOpenForRead(kAnyGeneration, path);
+}
+Result<std::vector<std::string>> MemFs::ListDir(const std::string& dir) {
+  return DoListDir(kAnyGeneration, dir);
+}
+Status MemFs::SyncDir(const std::string& dir) {
+  return DoSyncDir(kAnyGeneration, dir);
+}
+Status MemFs::DeleteFile(const std::string& path) {
+  return DoDeleteFile(kAnyGeneration, path);
+}
+Status MemFs::Truncate(const std::string& path, uint64_t size) {
+  return DoTruncate(kAnyGeneration, path, size);
+}
+Status MemFs::Rename(const std::string& from, const std::string& to) {
+  return DoRename(kAnyGeneration, from, to);
 }
 
 }  // namespace cairn::storage::testing

@@ -32,6 +32,14 @@ class MemFs : public FileSystem {
   void SetBeforeSync(std::function<void()> hook);
 
   void PowerLoss();
+  // Loses power right after the n-th write from now has reached the page
+  // cache (before any sync of it): the moment that produces torn tails.
+  void PowerLossAfterWrites(uint64_t n);
+  // The file system as one process sees it: after a PowerLoss every call
+  // through it fails, as a dead process makes no more calls. Give each WAL
+  // instance its own so that a crashed one cannot touch the files its
+  // successor recovers.
+  std::unique_ptr<FileSystem> NewProcess();
   // Direct access for corruption tests.
   std::string* Contents(const std::string& path);
   bool Exists(const std::string& path);
@@ -55,10 +63,24 @@ class MemFs : public FileSystem {
   };
   class Writer;
   class Reader;
+  class Process;
   friend class Writer;
   friend class Reader;
 
+  static constexpr uint64_t kAnyGeneration = UINT64_MAX;
+  bool Stale(uint64_t gen) const { return gen != kAnyGeneration && gen != generation_; }
+  Result<std::unique_ptr<WritableFile>> DoCreateFile(uint64_t gen, const std::string& path,
+                                                     uint64_t preallocate);
+  Result<std::unique_ptr<WritableFile>> DoReopenFile(uint64_t gen, const std::string& path);
+  Result<std::unique_ptr<ReadableFile>> DoOpenForRead(uint64_t gen, const std::string& path);
+  Result<std::vector<std::string>> DoListDir(uint64_t gen, const std::string& dir);
+  Status DoSyncDir(uint64_t gen, const std::string& dir);
+  Status DoDeleteFile(uint64_t gen, const std::string& path);
+  Status DoTruncate(uint64_t gen, const std::string& path, uint64_t size);
+  Status DoRename(uint64_t gen, const std::string& from, const std::string& to);
   uint64_t UsedBytes() const;
+  void PowerLossLocked();
+  uint64_t writes_until_power_loss_ = 0;  // 0: not armed
   static std::string DirOf(const std::string& path);
 
   std::mutex mu_;
