@@ -6,6 +6,7 @@
 
 #include "base/logging.h"
 #include "storage/wal_record.h"
+#include "storage/write_check.h"
 
 namespace cairn::storage {
 
@@ -46,6 +47,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOptions option
   }
   std::unique_ptr<Wal> wal(new Wal(dir, options, fs, std::move(*recovered)));
   wal->thread_ = std::thread([w = wal.get()] { w->Run(); });
+  wal->notifier_ = std::thread([w = wal.get()] { w->RunNotifier(); });
   return wal;
 }
 
@@ -68,6 +70,12 @@ Wal::~Wal() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(notify_mu_);
+    notify_stop_ = true;
+  }
+  notify_cv_.notify_all();
+  if (notifier_.joinable()) notifier_.join();
   if (active_) (void)active_->Close();
 }
 
@@ -87,7 +95,7 @@ void Wal::Submit(std::vector<GroupWrite> writes, Done done) {
                                                      std::to_string(queued_bytes_) +
                                                      " bytes waiting for the disk)");
     } else {
-      queue_.push_back(Request{std::move(writes), std::move(done), bytes});
+      queue_.push_back(Request{std::move(writes), std::move(done), bytes, Status::Ok()});
       queued_bytes_ += bytes;
     }
   }
@@ -125,37 +133,62 @@ void Wal::Run() {
       no_space_ = s.message();
       if (!stopping_) {
         // Nothing of this batch reached the file: put it back, in order.
-        for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+        for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+          it->result = Status::Ok();
           queue_.push_front(std::move(*it));
+        }
         cv_.wait_for(lock, std::chrono::milliseconds(options_.no_space_retry_ms),
                      [&] { return stopping_; });
         continue;
       }
       s = Status(Code::kUnavailable, "wal: closed while waiting for disk space: " + s.message());
     }
+    size_t bytes = 0;
+    for (Request& r : batch) {
+      bytes += r.bytes;
+      if (r.result.ok()) r.result = s;  // some may have been refused on their own
+    }
     if (!s.ok()) {
-      Fail(s);
-      for (Request& r : batch)
-        r.done(s);
+      Fail(s, std::move(batch));
       continue;
     }
-    size_t bytes = 0;
-    for (Request& r : batch)
-      bytes += r.bytes;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!no_space_.empty()) CAIRN_LOG(INFO) << "wal: disk space is available again";
       no_space_.clear();
       queued_bytes_ -= bytes;
     }
-    for (Request& r : batch) {
-      if (r.done) r.done(Status::Ok());
-    }
+    Notify(std::move(batch));
+    batch = {};
   }
 }
 
-void Wal::Fail(const Status& status) {
-  std::deque<Request> rest;
+void Wal::Notify(std::vector<Request> done) {
+  {
+    std::lock_guard<std::mutex> lock(notify_mu_);
+    for (Request& r : done)
+      notify_queue_.push_back(std::move(r));
+  }
+  notify_cv_.notify_one();
+}
+
+void Wal::RunNotifier() {
+  std::deque<Request> ready;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(notify_mu_);
+      notify_cv_.wait(lock, [&] { return notify_stop_ || !notify_queue_.empty(); });
+      if (notify_queue_.empty()) return;
+      ready.swap(notify_queue_);
+    }
+    for (Request& r : ready) {
+      if (r.done) r.done(r.result);
+    }
+    ready.clear();
+  }
+}
+
+void Wal::Fail(const Status& status, std::vector<Request> batch) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (failed_.ok()) {
@@ -165,42 +198,24 @@ void Wal::Fail(const Status& status) {
                            status.message());
       CAIRN_LOG(ERROR) << failed_.message();
     }
-    rest.swap(queue_);
+    for (Request& r : queue_) {
+      r.result = failed_;
+      batch.push_back(std::move(r));
+    }
+    queue_.clear();
     queued_bytes_ = 0;
   }
-  for (Request& r : rest)
-    r.done(failed_);
+  Notify(std::move(batch));
 }
 
 Status Wal::WriteBatch(std::vector<Request>& batch) {
   const uint64_t batch_no = next_batch_;
-  // Refuse writes that would leave a gap in a group's log; they would make
-  // the log unreadable at the next recovery.
-  std::map<uint64_t, raft::Index> next_index;
-  auto expected_next = [&](uint64_t group) -> raft::Index& {
-    auto it = next_index.find(group);
-    if (it != next_index.end()) return it->second;
-    auto g = groups_.find(group);
-    return next_index[group] = g == groups_.end() ? 1 : g->second.last_index() + 1;
-  };
+  WriteCheck check(groups_);
   std::string body;
   std::vector<Encoded> encoded;
   for (Request& r : batch) {
-    bool valid = true;
-    std::map<uint64_t, raft::Index> saved = next_index;
-    for (const GroupWrite& w : r.writes) {
-      raft::Index& next = expected_next(w.group);
-      if (w.snapshot) next = std::max(next, w.snapshot->index + 1);
-      for (const raft::Entry& e : w.entries) {
-        if (e.index == 0 || e.index > next) valid = false;
-        next = e.index + 1;
-      }
-    }
-    if (!valid) {
-      next_index = std::move(saved);
-      Done done = std::move(r.done);
-      r.done = nullptr;
-      done(Status(Code::kInvalidArgument, "wal: entries would leave a gap in the log"));
+    if (!check.Accept(r.writes)) {
+      r.result = Status(Code::kInvalidArgument, "wal: entries would leave a gap in the log");
       continue;
     }
     for (const GroupWrite& w : r.writes) {

@@ -61,7 +61,8 @@ struct WalStats {
 //
 // Submit() queues writes from any thread; a single WAL thread takes whatever
 // has queued up, writes it as one batch and makes it durable with one
-// fdatasync (group commit), then calls each `done` in submission order.
+// fdatasync (group commit). A second thread then calls each `done` in
+// submission order while the WAL thread goes on with the next batch.
 //
 // A failed write or fdatasync is final: the page cache may have dropped the
 // data, so retrying could acknowledge something that is not on disk. From
@@ -80,9 +81,10 @@ class Wal {
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
 
-  // `done` runs on the WAL thread once the writes are durable, or with the
-  // error that means they never will be acknowledged. It may run before
-  // Submit returns.
+  // `done` runs on the WAL's notifier thread once the writes are durable, or
+  // with the error that means they never will be acknowledged; in submission
+  // order, except that a submission refused outright (WAL failed or closed,
+  // too much pending) is answered at once, on the caller's thread.
   void Submit(std::vector<GroupWrite> writes, Done done);
   // Submit and wait.
   Status Write(std::vector<GroupWrite> writes);
@@ -117,6 +119,7 @@ class Wal {
     std::vector<GroupWrite> writes;
     Done done;
     size_t bytes = 0;
+    Status result;  // what `done` will be told
   };
 
   Wal(std::string dir, WalOptions options, FileSystem* fs, RecoveredWal recovered);
@@ -125,7 +128,12 @@ class Wal {
   Status WriteBatch(std::vector<Request>& batch);
   Status StartSegment(uint64_t needed, std::string* prefix);
   void DeleteCoveredSegments();
-  void Fail(const Status& status);
+  // Callbacks run on their own thread, in order, so that waking the callers
+  // of one batch overlaps the write and fdatasync of the next.
+  void Notify(std::vector<Request> done);
+  void RunNotifier();
+  // Makes the error final and fails `batch` and everything queued behind it.
+  void Fail(const Status& status, std::vector<Request> batch);
 
   const std::string dir_;
   const WalOptions options_;
@@ -153,6 +161,12 @@ class Wal {
   uint64_t next_segment_ = 1;
 
   std::thread thread_;
+
+  std::mutex notify_mu_;
+  std::condition_variable notify_cv_;
+  std::deque<Request> notify_queue_;
+  bool notify_stop_ = false;
+  std::thread notifier_;
 };
 
 }  // namespace cairn::storage

@@ -146,6 +146,50 @@ TEST(WalTest, AGapIsRefusedAndWritesNothing) {
   EXPECT_TRUE(wal->Write({Append(1, 4, 4, 1)}).ok());
 }
 
+TEST(WalTest, GapChecksFollowSnapshotsAndEarlierWritesInTheSameBatch) {
+  MemFs fs(21);
+  auto wal = MustOpen(fs);
+  ASSERT_TRUE(wal->Write({Append(1, 1, 100, 1)}).ok());
+  // Installing a snapshot the log does not match drops the log: an entry
+  // after it must then follow the snapshot directly.
+  GroupWrite install;
+  install.group = 1;
+  install.snapshot = raft::SnapshotMeta{50, 2, {}};
+  install.entries = {MakeEntry(1, 80, 2)};
+  EXPECT_EQ(wal->Write({install}).code(), Code::kInvalidArgument);
+  EXPECT_EQ(wal->Group(1)->last_index, 100u);
+  // Compacting at a point the log has keeps the rest: appending continues.
+  GroupWrite compact;
+  compact.group = 1;
+  compact.snapshot = raft::SnapshotMeta{50, 1, {}};
+  compact.entries = {MakeEntry(1, 101, 1)};
+  EXPECT_TRUE(wal->Write({compact}).ok());
+  // Within one batch, later writes see earlier ones; a refused write in the
+  // middle leaves the rest unaffected.
+  MemFs fs2(22);
+  auto wal2 = MustOpen(fs2);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> holding{false};
+  fs2.SetBeforeSync([&] {
+    if (!holding.exchange(true)) released.wait();
+  });
+  std::promise<Status> first;
+  wal2->Submit({Append(1, 1, 1, 1)}, [&](Status s) { first.set_value(s); });
+  while (!holding)
+    std::this_thread::yield();
+  std::vector<std::promise<Status>> results(3);
+  wal2->Submit({Append(1, 2, 5, 1)}, [&](Status s) { results[0].set_value(s); });
+  wal2->Submit({Append(1, 9, 9, 1)}, [&](Status s) { results[1].set_value(s); });
+  wal2->Submit({Append(1, 6, 7, 1)}, [&](Status s) { results[2].set_value(s); });
+  release.set_value();
+  EXPECT_TRUE(first.get_future().get().ok());
+  EXPECT_TRUE(results[0].get_future().get().ok());
+  EXPECT_EQ(results[1].get_future().get().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(results[2].get_future().get().ok());
+  EXPECT_EQ(wal2->Group(1)->last_index, 7u);
+}
+
 TEST(WalTest, ReadsFromDiskBeyondTheCacheAndHonoursMaxBytes) {
   MemFs fs(6);
   WalOptions o = Small();
