@@ -4,6 +4,11 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 RELEASE := build/release
 ASAN := build/asan
+FUZZ := build/fuzz
+FUZZERS := wal_record_fuzz mvcc_key_fuzz
+# Seconds per fuzzer: a short run in `make test`, a longer one in `make fuzz`.
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SECONDS ?= 600
 SEEDS ?= 0..999
 CMAKE_GEN := -G Ninja -Wno-dev
 # Let ccache share results between checkouts of the tree (CI builds a fresh
@@ -11,7 +16,7 @@ CMAKE_GEN := -G Ninja -Wno-dev
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps build build-asan test test-release test-asan sim sim-long bench fmt lint run clean
+.PHONY: deps build build-asan build-fuzz test test-release test-asan fuzz-run fuzz sim sim-long bench fmt lint run clean
 
 deps:
 	@./scripts/deps.sh
@@ -23,18 +28,43 @@ $(RELEASE)/build.ninja:
 $(ASAN)/build.ninja:
 	@cmake -S . -B $(ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_SANITIZE=ON >/dev/null
 
+$(FUZZ)/build.ninja:
+	@cmake -S fuzz -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+
 build: deps $(RELEASE)/build.ninja
 	@cmake --build $(RELEASE) -j $(JOBS)
 
 build-asan: deps $(ASAN)/build.ninja
 	@cmake --build $(ASAN) -j $(JOBS)
 
+build-fuzz: deps $(FUZZ)/build.ninja
+	@cmake --build $(FUZZ) -j $(JOBS)
+
 # The whole suite: Release unit tests and 1,000 simulated seeds, then the
-# unit tests and a smaller seed range under ASan+UBSan.
-test: build build-asan
+# unit tests and a smaller seed range under ASan+UBSan, then a short fuzz run.
+test: build build-asan build-fuzz
 	@mkdir -p test-output
 	cd $(RELEASE) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz-run SECONDS=$(FUZZ_SMOKE_SECONDS) CORPUS=test-output/fuzz
+
+# Each fuzzer for SECONDS from CORPUS/<name> (kept between runs); a crash
+# leaves its input in test-output/fuzz-crashes and fails the target. libFuzzer
+# prints its seed first: replay with `build/fuzz/<name> -seed=N` or rerun the
+# saved input with `build/fuzz/<name> <file>`.
+fuzz-run:
+	@mkdir -p test-output/fuzz-crashes
+	@for f in $(FUZZERS); do \
+	  mkdir -p $(CORPUS)/$$f; \
+	  echo "fuzz: $$f for $(SECONDS) s"; \
+	  $(FUZZ)/$$f -max_total_time=$(SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=test-output/fuzz-crashes/$$f- $(CORPUS)/$$f 2>test-output/fuzz-$$f.log \
+	    || { tail -40 test-output/fuzz-$$f.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|INFO: Seed" test-output/fuzz-$$f.log | tr '\n' ' '; echo; \
+	done
+
+fuzz: build-fuzz
+	@$(MAKE) --no-print-directory fuzz-run SECONDS=$(FUZZ_SECONDS) CORPUS=build/fuzz/corpus
 
 sim: build
 	$(RELEASE)/sim/cairn-sim --seeds $(SEEDS)

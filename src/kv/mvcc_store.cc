@@ -1,0 +1,238 @@
+#include "kv/mvcc_store.h"
+
+#include <rocksdb/comparator.h>
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "base/coding.h"
+#include "kv/compact.h"
+#include "kv/errors.h"
+#include "kv/key_value.h"
+#include "kv/mvcc_key.h"
+#include "kv/read_view.h"
+#include "kv/txn.h"
+#include "kv/writer.h"
+
+namespace cairn::kv {
+namespace {
+
+Result<int64_t> ReadMetaRevision(rocksdb::DB* db, const std::string& key) {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, &value);
+  if (s.IsNotFound()) return int64_t{0};
+  if (Status st = FromRocks(s, "read meta"); !st.ok()) return st;
+  if (value.size() != 8) return Status(Code::kDataLoss, "malformed meta record " + key);
+  const uint64_t v = DecodeFixed64(value.data());
+  if (v > static_cast<uint64_t>(kMaxRevision)) {
+    return Status(Code::kDataLoss, "malformed meta record " + key);
+  }
+  return static_cast<int64_t>(v);
+}
+
+std::string Fixed64(int64_t v) {
+  std::string out;
+  PutFixed64(&out, static_cast<uint64_t>(v));
+  return out;
+}
+
+bool WritesAtRevision(const cairnpb::RaftRequest& req) {
+  switch (req.request_case()) {
+    case cairnpb::RaftRequest::kPut:
+    case cairnpb::RaftRequest::kDeleteRange:
+    case cairnpb::RaftRequest::kTxn:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+MvccStore::MvccStore(std::unique_ptr<storage::StateEngine> engine, MvccOptions options)
+    : options_(std::move(options)), engine_(std::move(engine)) {}
+
+MvccStore::~MvccStore() = default;
+
+Result<std::unique_ptr<MvccStore>> MvccStore::Open(const std::string& group_dir,
+                                                   const MvccOptions& options) {
+  Result<std::unique_ptr<storage::StateEngine>> engine =
+      storage::StateEngine::Open(group_dir, options.engine);
+  if (!engine.ok()) return engine.status();
+  std::unique_ptr<MvccStore> store(new MvccStore(std::move(*engine), options));
+  if (Status s = store->LoadPublished(); !s.ok()) return s;
+  return store;
+}
+
+Status MvccStore::LoadPublished() {
+  Result<int64_t> current = ReadMetaRevision(engine_->db(), MetaCurrentRevisionKey());
+  if (!current.ok()) return current.status();
+  Result<int64_t> compacted = ReadMetaRevision(engine_->db(), MetaCompactedRevisionKey());
+  if (!compacted.ok()) return compacted.status();
+  std::lock_guard lock(publish_mu_);
+  pub_ = Published{*current, *compacted, engine_->applied_index(), engine_->applied_term()};
+  return Status::Ok();
+}
+
+MvccStore::Published MvccStore::published() const {
+  std::lock_guard lock(publish_mu_);
+  return pub_;
+}
+
+uint64_t MvccStore::applied_index() const {
+  return published().applied_index;
+}
+uint64_t MvccStore::applied_term() const {
+  return published().applied_term;
+}
+int64_t MvccStore::current_revision() const {
+  return published().current;
+}
+int64_t MvccStore::compacted_revision() const {
+  return published().compacted;
+}
+
+Result<ApplyResult> MvccStore::Apply(const cairnpb::RaftRequest& request, uint64_t index,
+                                     uint64_t term, int64_t revision) {
+  const LogEntry entry{index, term, revision, &request};
+  Result<std::vector<ApplyResult>> results = ApplyBatch(std::span<const LogEntry>(&entry, 1));
+  if (!results.ok()) return results.status();
+  return std::move((*results)[0]);
+}
+
+Result<std::vector<ApplyResult>> MvccStore::ApplyBatch(std::span<const LogEntry> entries) {
+  std::vector<ApplyResult> results;
+  if (entries.empty()) return results;
+  Published state = published();
+  // The contract, checked before anything is applied.
+  uint64_t index = state.applied_index;
+  uint64_t term = state.applied_term;
+  for (const LogEntry& e : entries) {
+    if (e.index <= index || e.term < term) {
+      return Status(Code::kFailedPrecondition,
+                    "entry " + std::to_string(e.index) + " (term " + std::to_string(e.term) +
+                        ") does not follow applied index " + std::to_string(index) + " (term " +
+                        std::to_string(term) + ")");
+    }
+    index = e.index;
+    term = e.term;
+  }
+
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+  BatchReader reader(engine_->db(), &batch);
+  results.reserve(entries.size());
+  for (const LogEntry& e : entries) {
+    batch.SetSavePoint();
+    Result<ApplyResult> r = ApplyOne(e, &reader, &batch, &state);
+    if (!r.ok()) return r.status();
+    if (r->status.ok()) {
+      if (Status s = FromRocks(batch.PopSavePoint(), "pop save point"); !s.ok()) return s;
+    } else {
+      // Request errors are found before any write; this is insurance.
+      if (Status s = FromRocks(batch.RollbackToSavePoint(), "rollback"); !s.ok()) return s;
+    }
+    results.push_back(std::move(*r));
+  }
+  if (Status s = FromRocks(batch.Put(MetaCurrentRevisionKey(), Fixed64(state.current)), "batch");
+      !s.ok()) {
+    return s;
+  }
+  if (Status s =
+          FromRocks(batch.Put(MetaCompactedRevisionKey(), Fixed64(state.compacted)), "batch");
+      !s.ok()) {
+    return s;
+  }
+  const LogEntry& last = entries.back();
+  std::lock_guard lock(publish_mu_);
+  if (Status s = engine_->Commit(batch.GetWriteBatch(), last.index, last.term); !s.ok()) return s;
+  state.applied_index = last.index;
+  state.applied_term = last.term;
+  pub_ = state;
+  return results;
+}
+
+Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
+                                        rocksdb::WriteBatchWithIndex* batch, Published* state) {
+  ApplyResult out;
+  if (e.request == nullptr) return out;
+  const cairnpb::RaftRequest& req = *e.request;
+  if (WritesAtRevision(req) && e.revision <= state->current) {
+    return Status(Code::kFailedPrecondition, "entry " + std::to_string(e.index) + " has revision " +
+                                                 std::to_string(e.revision) +
+                                                 ", not above the current revision " +
+                                                 std::to_string(state->current));
+  }
+  out.status = ValidateRaftRequest(req, options_.max_txn_ops);
+  if (!out.status.ok()) return out;
+
+  Writer w(reader, batch, state->current, e.revision, state->compacted);
+  switch (req.request_case()) {
+    case cairnpb::RaftRequest::kPut: {
+      const auto& put = req.put();
+      if (put.ignore_value() || put.ignore_lease()) {
+        Result<std::optional<mvccpb::KeyValue>> prev = GetLatest(reader, put.key());
+        if (!prev.ok()) return prev.status();
+        if (!prev->has_value()) {
+          out.status = KvStatus(KvError::kKeyNotFound);
+          return out;
+        }
+      }
+      Result<etcdserverpb::PutResponse> r = w.Put(put);
+      if (!r.ok()) return r.status();
+      out.response = std::move(*r);
+      break;
+    }
+    case cairnpb::RaftRequest::kDeleteRange: {
+      Result<etcdserverpb::DeleteRangeResponse> r = w.DeleteRange(req.delete_range());
+      if (!r.ok()) return r.status();
+      out.response = std::move(*r);
+      break;
+    }
+    case cairnpb::RaftRequest::kTxn: {
+      Result<etcdserverpb::TxnResponse> r = ApplyTxn(&w, req.txn());
+      if (!r.ok()) {
+        if (!IsRequestError(r.status())) return r.status();
+        out.status = r.status();
+        return out;
+      }
+      out.response = std::move(*r);
+      break;
+    }
+    case cairnpb::RaftRequest::kCompaction: {
+      const int64_t rev = req.compaction().revision();
+      if (rev <= state->compacted) {
+        out.status = KvStatus(KvError::kCompacted);
+        return out;
+      }
+      if (rev > state->current) {
+        out.status = KvStatus(KvError::kFutureRev);
+        return out;
+      }
+      if (Status s = CompactVersions(reader, batch, rev); !s.ok()) return s;
+      state->compacted = rev;
+      etcdserverpb::CompactionResponse resp;
+      resp.mutable_header()->set_revision(state->current);
+      out.response = std::move(resp);
+      return out;
+    }
+    case cairnpb::RaftRequest::REQUEST_NOT_SET:
+      return out;
+  }
+  if (w.changes() > 0) state->current = e.revision;
+  return out;
+}
+
+Result<storage::SnapshotManifest> MvccStore::CreateSnapshot(const std::string& out_dir) {
+  return engine_->CreateSnapshot(out_dir);
+}
+
+Status MvccStore::RestoreSnapshot(const std::string& snapshot_dir) {
+  std::unique_lock lock(db_mu_);
+  if (Status s = engine_->RestoreSnapshot(snapshot_dir); !s.ok()) return s;
+  return LoadPublished();
+}
+
+Status MvccStore::Sync() {
+  return engine_->Sync();
+}
+
+}  // namespace cairn::kv

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+
+#include "base/status.h"
+#include "etcd/etcdserverpb/rpc.pb.h"
+#include "kv/read_view.h"
+
+namespace rocksdb {
+class WriteBatchWithIndex;
+}
+
+namespace cairn::kv {
+
+// The writes of one log entry, all at one revision, into the batch being
+// built (etcd's storeTxnWrite). Reads go through the same batch, so later
+// operations see earlier ones. Requests must already be validated; every
+// error returned here is the store's, not the request's.
+class Writer {
+ public:
+  Writer(RawReader* reader, rocksdb::WriteBatchWithIndex* batch, int64_t begin_revision,
+         int64_t write_revision, int64_t compacted_revision)
+      : reader_(reader),
+        batch_(batch),
+        begin_(begin_revision),
+        write_(write_revision),
+        compacted_(compacted_revision) {}
+
+  RawReader* reader() const { return reader_; }
+  int64_t begin_revision() const { return begin_; }
+  int64_t write_revision() const { return write_; }
+  int64_t compacted_revision() const { return compacted_; }
+  // Changes so far: the sub-index of the next one in the change log.
+  uint32_t changes() const { return changes_; }
+  // What a read inside the entry sees (etcd: beginRev, +1 once it wrote).
+  int64_t read_revision() const { return changes_ > 0 ? write_ : begin_; }
+
+  // ignore_value / ignore_lease need the key to exist: check first.
+  Result<etcdserverpb::PutResponse> Put(const etcdserverpb::PutRequest& req);
+  Result<etcdserverpb::DeleteRangeResponse> DeleteRange(
+      const etcdserverpb::DeleteRangeRequest& req);
+  Result<etcdserverpb::RangeResponse> Range(const etcdserverpb::RangeRequest& req);
+
+ private:
+  Status WriteVersion(Slice key, Slice encoded_value, bool is_delete);
+
+  RawReader* reader_;
+  rocksdb::WriteBatchWithIndex* batch_;
+  int64_t begin_;
+  int64_t write_;
+  int64_t compacted_;
+  uint32_t changes_ = 0;
+  std::string scratch_key_;
+  std::string scratch_value_;
+};
+
+}  // namespace cairn::kv
