@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The other direction: any bytes as a user key round-trip, and order is kept.
   if (size >= 8) {
     uint64_t bits = 0;
-    for (int i = 0; i < 8; ++i) bits = (bits << 8) | data[i];
+    for (int i = 0; i < 8; ++i)
+      bits = (bits << 8) | data[i];
     // Stored revisions are in [1, kMaxRevision].
     int64_t revision = static_cast<int64_t>(bits & static_cast<uint64_t>(kMaxRevision));
     if (revision == 0) revision = 1;

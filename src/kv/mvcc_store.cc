@@ -161,7 +161,11 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
                                                  ", not above the current revision " +
                                                  std::to_string(state->current));
   }
-  out.status = ValidateRaftRequest(req, options_.max_txn_ops);
+  // No limit on the number of txn operations here: like etcd's
+  // --max-txn-ops it is a per-member setting, checked before proposing
+  // (ValidateRaftRequest with the member's limit). Applying it again could
+  // make replicas configured differently disagree on a committed entry.
+  out.status = ValidateRaftRequest(req, kNoTxnOpsLimit);
   if (!out.status.ok()) return out;
 
   Writer w(reader, batch, state->current, e.revision, state->compacted);

@@ -26,7 +26,8 @@ namespace cairn::kv {
 
 struct MvccOptions {
   storage::StateEngineOptions engine;
-  // Per txn level, as etcd's --max-txn-ops.
+  // Per txn level, as etcd's --max-txn-ops. Enforced before proposing
+  // (ValidateRaftRequest); applying committed entries does not recheck it.
   int max_txn_ops = kDefaultMaxTxnOps;
 };
 

@@ -11,6 +11,9 @@
 namespace cairn::kv {
 
 inline constexpr int kDefaultMaxTxnOps = 128;
+// For applying committed entries: the op limit was enforced by the member
+// that proposed them.
+inline constexpr int kNoTxnOpsLimit = INT32_MAX;
 
 Status ValidateRange(const etcdserverpb::RangeRequest& req);
 Status ValidatePut(const etcdserverpb::PutRequest& req);

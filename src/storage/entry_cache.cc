@@ -16,6 +16,7 @@ void EntryCache::Add(uint64_t group, const raft::Entry& entry) {
       while (run.first + run.entries.size() > entry.index) {
         bytes_ -= run.entries.back().ByteSize();
         run.entries.pop_back();
+        --entries_;
       }
     }
   }
@@ -24,6 +25,10 @@ void EntryCache::Add(uint64_t group, const raft::Entry& entry) {
   run.entries.push_back(entry);
   bytes_ += entry.ByteSize();
   arrivals_.emplace_back(group, entry.index);
+  ++entries_;
+  // Dropped and replaced entries leave their arrivals behind; when those
+  // outnumber the live ones, keep only the live ones (in order).
+  if (arrivals_.size() > 2 * entries_ + 64) CompactArrivals();
   while (bytes_ > max_bytes_)
     EvictOldest();
 }
@@ -44,8 +49,10 @@ void EntryCache::DropUpTo(uint64_t group, raft::Index index) {
     bytes_ -= run.entries.front().ByteSize();
     run.entries.pop_front();
     ++run.first;
+    --entries_;
   }
   if (run.entries.empty()) runs_.erase(it);
+  if (arrivals_.size() > 2 * entries_ + 64) CompactArrivals();
 }
 
 void EntryCache::DropGroup(uint64_t group) {
@@ -67,6 +74,19 @@ void EntryCache::EvictOldest() {
   // Unreachable while every live entry has an arrival; never loop forever.
   runs_.clear();
   bytes_ = 0;
+  entries_ = 0;
+}
+
+void EntryCache::CompactArrivals() {
+  std::deque<std::pair<uint64_t, raft::Index>> live;
+  for (const auto& [group, index] : arrivals_) {
+    auto it = runs_.find(group);
+    if (it != runs_.end() && index >= it->second.first &&
+        index < it->second.first + it->second.entries.size()) {
+      live.emplace_back(group, index);
+    }
+  }
+  arrivals_.swap(live);
 }
 
 }  // namespace cairn::storage

@@ -27,6 +27,9 @@ class EntryCache {
   void DropGroup(uint64_t group);
 
   size_t bytes() const { return bytes_; }
+  size_t entries() const { return entries_; }
+  // Bookkeeping size, for tests: stays within a small multiple of entries().
+  size_t arrivals() const { return arrivals_.size(); }
 
  private:
   struct Run {
@@ -34,9 +37,11 @@ class EntryCache {
     std::deque<raft::Entry> entries;
   };
   void EvictOldest();
+  void CompactArrivals();
 
   size_t max_bytes_;
   size_t bytes_ = 0;
+  size_t entries_ = 0;
   std::map<uint64_t, Run> runs_;
   // Arrival order of (group, index); stale pairs (already dropped) are skipped.
   std::deque<std::pair<uint64_t, raft::Index>> arrivals_;

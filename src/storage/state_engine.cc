@@ -147,7 +147,15 @@ Result<SnapshotManifest> StateEngine::CreateSnapshot(const std::string& out_dir)
   // Commit runs on this thread only, so the applied state cannot have moved
   // since the checkpoint was cut.
   Result<SnapshotManifest> m = WriteSnapshotManifest(out_dir, applied_index_, applied_term_);
-  if (!m.ok()) (void)fs::RemoveAll(out_dir);
+  if (!m.ok()) {
+    (void)fs::RemoveAll(out_dir);
+    return m;
+  }
+  // The snapshot's own name must survive a crash too.
+  const size_t slash = out_dir.find_last_of('/');
+  const std::string parent =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : out_dir.substr(0, slash));
+  if (Status s = fs::SyncDir(parent); !s.ok()) return s;
   return m;
 }
 
@@ -188,11 +196,37 @@ Status StateEngine::RestoreSnapshot(const std::string& snapshot_dir) {
   if (Status s = fs::SyncDir(staged); !s.ok()) return s;
   if (Status s = fs::SyncDir(group_dir_); !s.ok()) return s;
 
-  if (Status s = SwapIn(staged); !s.ok()) return s;
-  if (applied_index_ != m->applied_index || applied_term_ != m->applied_term) {
-    return Status(Code::kDataLoss, "restored snapshot holds applied index " +
-                                       std::to_string(applied_index_) + ", manifest says " +
-                                       std::to_string(m->applied_index));
+  // The data must say what the manifest says, checked while the live state
+  // is still untouched.
+  if (Status s = CheckStagedApplied(staged, *m); !s.ok()) {
+    (void)fs::RemoveAll(staged);
+    return s;
+  }
+  return SwapIn(staged);
+}
+
+Status StateEngine::CheckStagedApplied(const std::string& staged, const SnapshotManifest& m) {
+  rocksdb::Options opts;
+  rocksdb::DB* raw = nullptr;
+  if (Status s = FromRocks(rocksdb::DB::OpenForReadOnly(opts, staged, &raw), "open " + staged);
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  rocksdb::Status got = db->Get(rocksdb::ReadOptions(), AppliedKey(), &value);
+  uint64_t index = 0, term = 0;
+  if (got.ok() && value.size() == 16) {
+    index = DecodeFixed64(value.data());
+    term = DecodeFixed64(value.data() + 8);
+  } else if (!got.IsNotFound()) {
+    return Status(Code::kDataLoss, staged + ": unreadable applied index record");
+  }
+  if (index != m.applied_index || term != m.applied_term) {
+    return Status(Code::kDataLoss, "snapshot data holds applied index " + std::to_string(index) +
+                                       " term " + std::to_string(term) + ", its manifest says " +
+                                       std::to_string(m.applied_index) + " term " +
+                                       std::to_string(m.applied_term));
   }
   return Status::Ok();
 }
@@ -216,7 +250,12 @@ Status StateEngine::SwapIn(const std::string& staged) {
     (void)OpenDb();
     return s;
   }
-  if (Status open = OpenDb(); !open.ok()) return open;
+  // The new state is live on disk; a store that cannot open it cannot go
+  // on serving from the old one either. Restarting opens it (or, after a
+  // crash in between, rolls the restore forward).
+  Status open = OpenDb();
+  CAIRN_CHECK(open.ok()) << "cannot open the restored state of " << group_dir_ << ": "
+                         << open.message();
   (void)fs::RemoveAll(old);
   return fs::SyncDir(group_dir_);
 }

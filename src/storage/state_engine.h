@@ -87,6 +87,7 @@ class StateEngine {
   Status OpenDb();
   Status LoadApplied();
   Status SwapIn(const std::string& staged);
+  Status CheckStagedApplied(const std::string& staged, const SnapshotManifest& m);
 
   std::string group_dir_;
   StateEngineOptions options_;

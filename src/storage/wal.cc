@@ -12,6 +12,12 @@ namespace cairn::storage {
 
 namespace {
 
+// An error that must stop the WAL, even if it is a lack of space.
+Status Final(const Status& s) {
+  if (s.code() != Code::kResourceExhausted) return s;
+  return Status(Code::kInternal, s.message());
+}
+
 bool IsNoSpace(const Status& s) {
   return s.code() == Code::kResourceExhausted;
 }
@@ -39,6 +45,10 @@ size_t GroupWrite::ByteSize() const {
 
 Result<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOptions options, FileSystem* fs) {
   Status s = fs->CreateDirs(dir);
+  if (s.ok()) {
+    size_t slash = dir.find_last_of('/');
+    s = fs->SyncDir(slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash));
+  }
   if (!s.ok()) return s;
   Result<RecoveredWal> recovered = RecoverWal(fs, dir);
   if (!recovered.ok()) return recovered.status();
@@ -247,6 +257,9 @@ Status Wal::WriteBatch(std::vector<Request>& batch) {
   const uint64_t base = active_offset_ + prefix.size();
   Status s = prefix.empty() ? Status::Ok() : active_->WriteAt(active_offset_, prefix);
   if (s.ok()) s = active_->WriteAt(base, body);
+  // From here on every error is final, ENOSPC included: on filesystems that
+  // cannot reserve space (NFS, copy-on-write) a write or sync may still run
+  // out of it, and after a failed write or sync nothing can be retried.
   auto start = std::chrono::steady_clock::now();
   if (s.ok()) s = active_->Sync();
   auto sync_nanos =
@@ -254,7 +267,7 @@ Status Wal::WriteBatch(std::vector<Request>& batch) {
           .count();
   // A failed write or sync is final (see the class comment): even a retry
   // that succeeds cannot prove the earlier pages reached the disk.
-  if (!s.ok()) return s;
+  if (!s.ok()) return Final(s);
   active_offset_ = base + body.size();
   ++next_batch_;
 
@@ -306,10 +319,15 @@ Status Wal::StartSegment(uint64_t needed, std::string* prefix) {
   }
   const std::string path = dir_ + "/" + SegmentFileName(seq);
   uint64_t size = std::max(options_.segment_bytes, header_and_state.size() + needed);
+  // Running out of space here is the one error the WAL waits out: the
+  // file is not there, nothing of the batch was written.
   Result<std::unique_ptr<WritableFile>> file = fs_->CreateFile(path, size);
   if (!file.ok()) return file.status();
   Status s = fs_->SyncDir(dir_);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    (void)fs_->DeleteFile(path);
+    return Final(s);
+  }
   if (active_) {
     s = active_->Close();  // synced already; a close error changes nothing durable
     if (!s.ok()) CAIRN_LOG(WARN) << "wal: " << s.message();
@@ -335,8 +353,11 @@ void Wal::DeleteCoveredSegments() {
       return g == groups_.end() || g->second.snapshot.index >= kv.second;
     });
     if (!covered) return;
+    // One directory sync per deletion: unlinks could otherwise reach the
+    // disk out of order, and a crash leave a gap in the segment numbers.
     Status s = fs_->DeleteFile(seg.path);
-    if (!s.ok() && s.code() != Code::kNotFound) {
+    if (s.ok() || s.code() == Code::kNotFound) s = fs_->SyncDir(dir_);
+    if (!s.ok()) {
       CAIRN_LOG(WARN) << "wal: cannot delete covered segment: " << s.message();
       return;
     }

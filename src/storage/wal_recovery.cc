@@ -58,7 +58,7 @@ void ScanForRecords(Slice data, uint64_t from, size_t segment_pos, std::vector<F
       const char* nz = std::find_if(data.begin() + pos, data.end(), [](char c) { return c != 0; });
       uint64_t next = static_cast<uint64_t>(nz - data.begin());
       if (next >= data.size()) return;
-      pos = std::max(pos + 1, next >= 8 ? next - 8 : 0);
+      if (next > pos + 8) pos = next - 8;  // else a record may start right here
     }
     RecordView rec;
     Slice rest(data.data() + pos, data.size() - pos);
@@ -167,6 +167,14 @@ class Recovery {
     if (rec.batch < out_.last_batch) {
       return Corrupt(pos, offset, "batch number goes backwards");
     }
+    // Batches are numbered consecutively, so a whole batch lost in the
+    // middle of the log (a zeroed page that happened to hold exactly it)
+    // shows as a jump.
+    if (out_.records > 0 && rec.batch > out_.last_batch + 1) {
+      return Corrupt(pos, offset,
+                     "batch " + std::to_string(out_.last_batch + 1) + " is missing before batch " +
+                         std::to_string(rec.batch));
+    }
     out_.last_batch = rec.batch;
     ++out_.records;
     switch (rec.type) {
@@ -211,9 +219,9 @@ class Recovery {
     // An empty segment followed by others cannot come from a crash (the next
     // segment is created only after this one was written): treat as damage.
     bool damaged = outcome == DecodeOutcome::kInvalid || (offset == 0 && !last);
-    if (damaged) {
-      // Garbage may be a write cut short, which can only be the last thing
-      // written: look at every later segment too.
+    if (damaged || !after.empty()) {
+      // A write cut short can only be the last thing written: whatever
+      // follows, in this segment or later ones, decides if this is one.
       for (size_t later = pos + 1; later < seqs_.size(); ++later) {
         Result<std::string> more = ReadWhole(fs_, PathOf(later));
         if (!more.ok()) return more.status();

@@ -269,34 +269,45 @@ TEST_F(TxnTest, ValidationErrors) {
   EXPECT_EQ(Apply(TxnReq(empty_key)).status, ErrorOf(KvError::kEmptyKey));
 }
 
-TEST_F(TxnTest, TooManyOperations) {
+TEST_F(TxnTest, TooManyOperationsIsRefusedBeforeProposing) {
+  auto validate = [](const TxnRequest& t, int limit = kDefaultMaxTxnOps) {
+    return ValidateRaftRequest(TxnReq(t), limit);
+  };
   TxnRequest t;
   for (int i = 0; i < 128; ++i)
     *t.add_success() = PutOp("k" + std::to_string(i), "v");
-  EXPECT_TRUE(Apply(TxnReq(t)).status.ok());
+  EXPECT_TRUE(validate(t).ok());
   *t.add_success() = PutOp("k-extra", "v");
-  ApplyResult r = Apply(TxnReq(t));
-  EXPECT_EQ(r.status.message(), "etcdserver: too many operations in txn request");
+  Status s = validate(t);
+  EXPECT_EQ(s.message(), "etcdserver: too many operations in txn request");
   // Compares count too; and the limit shrinks for nested txns.
   TxnRequest cmps;
   for (int i = 0; i < 129; ++i)
     *cmps.add_compare() = VersionCmp("a", Compare::GREATER, 0);
-  EXPECT_EQ(Apply(TxnReq(cmps)).status, ErrorOf(KvError::kTooManyOps));
+  EXPECT_EQ(validate(cmps), ErrorOf(KvError::kTooManyOps));
   TxnRequest inner;
   for (int i = 0; i < 100; ++i)
     *inner.add_success() = RangeOp("a");
   TxnRequest outer;
   for (int i = 0; i < 30; ++i)
     *outer.add_success() = TxnOp(inner);  // 30 + 100 > 128
-  EXPECT_EQ(Apply(TxnReq(outer)).status, ErrorOf(KvError::kTooManyOps));
-  // A configurable limit.
+  EXPECT_EQ(validate(outer), ErrorOf(KvError::kTooManyOps));
+  TxnRequest three;
+  for (int i = 0; i < 3; ++i)
+    *three.add_success() = RangeOp("a");
+  EXPECT_EQ(validate(three, 2), ErrorOf(KvError::kTooManyOps));
+}
+
+TEST_F(TxnTest, ApplyingACommittedTxnDoesNotRecheckTheMembersOpLimit) {
+  // The limit is per member: a txn one member accepted and committed must
+  // apply on every replica, whatever its own limit.
   MvccOptions small;
   small.max_txn_ops = 2;
   Reopen(small);
   TxnRequest three;
   for (int i = 0; i < 3; ++i)
-    *three.add_success() = RangeOp("a");
-  EXPECT_EQ(Apply(TxnReq(three)).status, ErrorOf(KvError::kTooManyOps));
+    *three.add_success() = PutOp("k" + std::to_string(i), "v");
+  EXPECT_TRUE(Apply(TxnReq(three)).status.ok());
 }
 
 }  // namespace

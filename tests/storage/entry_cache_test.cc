@@ -74,5 +74,17 @@ TEST(EntryCacheTest, DropUpToAndOversizedEntries) {
   EXPECT_EQ(cache.bytes(), 0u);
 }
 
+TEST(EntryCacheTest, BookkeepingStaysBoundedWhenSnapshotsDropEntries) {
+  // Snapshots keep the cache under its budget, so eviction never runs; the
+  // arrival list must not grow with every entry ever added.
+  EntryCache cache(1 << 20);
+  for (raft::Index i = 1; i <= 100000; ++i) {
+    cache.Add(1, E(i, 1));
+    if (i % 10 == 0) cache.DropUpTo(1, i - 5);
+  }
+  EXPECT_EQ(cache.entries(), 5u);
+  EXPECT_LE(cache.arrivals(), 2 * cache.entries() + 64);
+}
+
 }  // namespace
 }  // namespace cairn::storage

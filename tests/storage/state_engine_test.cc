@@ -197,6 +197,19 @@ TEST_F(SnapshotCorruption, FlippedByteInAnyFileIsDataLossNamingIt) {
   }
 }
 
+TEST_F(SnapshotCorruption, ManifestThatMisstatesTheAppliedIndexIsRefusedBeforeTheSwap) {
+  // Checksums all match (the manifest is rewritten over the same files), but
+  // it claims another applied index than the data holds.
+  const std::string copy = Copy();
+  std::filesystem::remove(copy + "/" + kSnapshotManifestName);
+  ASSERT_TRUE(WriteSnapshotManifest(copy, 99, 3).ok());
+  ASSERT_TRUE(VerifySnapshot(copy).ok());
+  Status s = live_->RestoreSnapshot(copy);
+  EXPECT_EQ(s.code(), Code::kDataLoss) << s.ToString();
+  EXPECT_NE(s.message().find("applied index 12"), std::string::npos) << s.message();
+  ExpectLiveUntouched();
+}
+
 TEST_F(SnapshotCorruption, MissingExtraAndTruncatedFiles) {
   std::string copy = Copy();
   std::string victim;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <future>
@@ -46,6 +47,19 @@ void ExpectEntries(const Wal& wal, uint64_t group, raft::Index lo, raft::Index h
 
 std::string Segment(uint64_t seq) {
   return std::string(kDir) + "/" + SegmentFileName(seq);
+}
+
+// Record boundaries of a segment, found by parsing it.
+std::vector<size_t> RecordStarts(const std::string& seg) {
+  std::vector<size_t> starts;
+  for (size_t off = 0;;) {
+    RecordView rec;
+    if (DecodeRecord(Slice(seg.data() + off, seg.size() - off), &rec) != DecodeOutcome::kRecord) {
+      return starts;
+    }
+    starts.push_back(off);
+    off += rec.encoded_size;
+  }
 }
 
 TEST(WalTest, EntriesAndHardStateSurviveRestartForEveryGroup) {
@@ -374,16 +388,8 @@ TEST(WalTest, ZeroedRegionBeforeValidRecordsIsAHardError) {
     ASSERT_TRUE(wal->Write({Append(1, 6, 9, 1)}).ok());
   }
   std::string* seg = fs.Contents(Segment(1));
-  // Zero whole records 2 and 3 (record boundaries found by parsing).
-  std::vector<size_t> starts;
-  for (size_t off = 0;;) {
-    RecordView rec;
-    if (DecodeRecord(Slice(seg->data() + off, seg->size() - off), &rec) != DecodeOutcome::kRecord) {
-      break;
-    }
-    starts.push_back(off);
-    off += rec.encoded_size;
-  }
+  // Zero whole records 2 and 3.
+  std::vector<size_t> starts = RecordStarts(*seg);
   ASSERT_GT(starts.size(), 5u);
   size_t start = starts[2];
   size_t end = starts[4];
@@ -392,6 +398,72 @@ TEST(WalTest, ZeroedRegionBeforeValidRecordsIsAHardError) {
   ASSERT_FALSE(wal.ok());
   EXPECT_NE(wal.status().message().find("zeroed region"), std::string::npos)
       << wal.status().message();
+}
+
+TEST(WalTest, ZerosInsideTheLastBatchOfAnEarlierSegmentAreAHardError) {
+  MemFs fs(23);
+  {
+    auto wal = MustOpen(fs);
+    ASSERT_TRUE(wal->Write({Append(1, 1, 5, 1)}).ok());
+    ASSERT_TRUE(wal->Write({Append(1, 6, 9, 1)}).ok());     // last batch of segment 1
+    ASSERT_TRUE(wal->Write({Append(1, 10, 200, 1)}).ok());  // does not fit: segment 2
+  }
+  ASSERT_TRUE(fs.Exists(Segment(2)));
+  std::string* seg = fs.Contents(Segment(1));
+  std::vector<size_t> starts = RecordStarts(*seg);
+  // Zero the first record of the last batch: what follows in this segment is
+  // one batch, which alone would look like a torn tail, but segment 2 holds
+  // acknowledged batches after it.
+  size_t first = seg->find(testing::EntryData(1, 6, 1));
+  size_t rec = *std::prev(std::upper_bound(starts.begin(), starts.end(), first));
+  size_t next = *std::upper_bound(starts.begin(), starts.end(), first);
+  std::fill(seg->begin() + static_cast<long>(rec), seg->begin() + static_cast<long>(next), '\0');
+  Result<std::unique_ptr<Wal>> wal = Wal::Open(kDir, Small(), &fs);
+  ASSERT_FALSE(wal.ok());
+  EXPECT_EQ(wal.status().code(), Code::kDataLoss) << wal.status().ToString();
+  EXPECT_TRUE(fs.Exists(Segment(2))) << "recovery must not delete acknowledged segments";
+}
+
+TEST(WalTest, AWholeBatchLostAtTheEndOfASegmentIsAHardError) {
+  MemFs fs(24);
+  {
+    auto wal = MustOpen(fs);
+    ASSERT_TRUE(wal->Write({Append(1, 1, 5, 1)}).ok());
+    ASSERT_TRUE(wal->Write({Append(1, 6, 9, 1)}).ok());
+    ASSERT_TRUE(wal->Write({Append(1, 10, 200, 1)}).ok());
+  }
+  std::string* seg = fs.Contents(Segment(1));
+  std::vector<size_t> starts = RecordStarts(*seg);
+  size_t rec = *std::prev(
+      std::upper_bound(starts.begin(), starts.end(), seg->find(testing::EntryData(1, 6, 1))));
+  std::fill(seg->begin() + static_cast<long>(rec), seg->end(), '\0');  // batch 2, entirely
+  Result<std::unique_ptr<Wal>> wal = Wal::Open(kDir, Small(), &fs);
+  ASSERT_FALSE(wal.ok());
+  EXPECT_NE(wal.status().message().find("batch 2 is missing"), std::string::npos)
+      << wal.status().message();
+}
+
+TEST(WalTest, AnEnospcFromAWriteOrSyncIsFinalNotWaitedOut) {
+  // Only a failed preallocation means "nothing was written, wait for space";
+  // a write or sync that runs out of space (possible on filesystems that
+  // cannot reserve it) may have left part of the batch behind.
+  for (bool on_sync : {false, true}) {
+    MemFs fs(25);
+    auto wal = MustOpen(fs);
+    ASSERT_TRUE(wal->Write({Append(1, 1, 5, 1)}).ok());
+    if (on_sync) {
+      fs.FailSyncs(ENOSPC);
+    } else {
+      fs.FailWrites(ENOSPC);
+    }
+    Status s = wal->Write({Append(1, 6, 6, 1)});
+    EXPECT_EQ(s.code(), Code::kInternal) << s.ToString();
+    EXPECT_FALSE(wal->health().ok());
+    EXPECT_EQ(wal->waiting_for_space(), "");
+    fs.FailSyncs(0);
+    fs.FailWrites(0);
+    EXPECT_FALSE(wal->Write({Append(1, 6, 6, 1)}).ok());
+  }
 }
 
 TEST(WalTest, AMissingSegmentIsAHardError) {
