@@ -8,6 +8,7 @@ packages=(
   clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc
   clang libclang-rt-dev
 )
 
