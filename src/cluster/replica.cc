@@ -1,0 +1,385 @@
+#include "cluster/replica.h"
+
+#include "base/logging.h"
+
+namespace cairn::cluster {
+
+namespace {
+
+// etcd answers a request it could not finish in time with this.
+Status RequestTimedOut() {
+  return Status(Code::kUnavailable, "etcdserver: request timed out");
+}
+
+Status LeaderChanged() {
+  return Status(Code::kUnavailable, "etcdserver: leader changed");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options, storage::Wal* wal,
+                                               Transport* transport) {
+  std::unique_ptr<Replica> r(new Replica(std::move(options), wal, transport));
+  if (Status s = r->Start(); !s.ok()) return s;
+  return r;
+}
+
+Replica::Replica(ReplicaOptions options, storage::Wal* wal, Transport* transport)
+    : options_(std::move(options)), wal_(wal), transport_(transport), random_(options_.seed) {}
+
+Status Replica::Start() {
+  Result<std::unique_ptr<kv::MvccStore>> store = kv::MvccStore::Open(options_.state_dir);
+  if (!store.ok()) return store.status();
+  store_ = std::move(*store);
+
+  raft::InitialState init;
+  init.conf.voters = options_.initial_voters;
+  if (std::optional<storage::Wal::GroupState> g = wal_->Group(options_.group)) {
+    init.hard_state = g->hard_state;
+    init.snapshot.meta = g->snapshot;
+    if (g->last_index >= g->first_index) {
+      Result<std::vector<raft::Entry>> entries =
+          wal_->Entries(options_.group, g->first_index, g->last_index + 1);
+      if (!entries.ok()) return entries.status();
+      init.entries = std::move(*entries);
+    }
+  }
+  init.applied = store_->applied_index();
+  applied_ = init.applied;
+
+  raft::Config config;
+  config.id = options_.id;
+  config.election_ticks = options_.election_ticks;
+  config.heartbeat_ticks = 1;
+  config.pre_vote = true;
+  config.check_quorum = true;
+  raft_ = std::make_unique<raft::Raft>(config, &random_, std::move(init));
+  info_ = Info{raft_->role(), raft_->term(), raft_->leader(), raft_->commit(), applied_};
+
+  loop_ = std::thread([this] { Loop(); });
+  applier_ = std::thread([this] { ApplyLoop(); });
+  return Status::Ok();
+}
+
+Replica::~Replica() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  {
+    std::lock_guard<std::mutex> lock(apply_mu_);
+    apply_stopping_ = true;
+  }
+  apply_cv_.notify_all();
+  if (applier_.joinable()) applier_.join();
+  FailEverything(Status(Code::kUnavailable, "etcdserver: server stopped"));
+}
+
+void Replica::Post(Event event) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    inbox_.push_back(std::move(event));
+  }
+  cv_.notify_one();
+}
+
+void Replica::Receive(std::vector<raft::Message> messages) {
+  Post(std::move(messages));
+}
+
+void Replica::Propose(const cairnpb::RaftRequest& request, ProposeDone done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      done(Status(Code::kUnavailable, "etcdserver: server stopped"));
+      return;
+    }
+    if (!fatal_.ok()) {
+      done(fatal_);
+      return;
+    }
+    if (pending_count_ >= options_.max_pending) {
+      done(Status(Code::kResourceExhausted, "etcdserver: too many requests"));
+      return;
+    }
+    ++pending_count_;
+  }
+  Post(NewProposal{request.SerializeAsString(), std::move(done)});
+}
+
+void Replica::ReadBarrier(ReadDone done) {
+  Status fatal;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fatal = fatal_;
+  }
+  if (!fatal.ok()) {
+    done(fatal);
+    return;
+  }
+  Post(NewRead{std::move(done)});
+}
+
+Replica::Info Replica::info() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return info_;
+}
+
+void Replica::Loop() {
+  using Clock = std::chrono::steady_clock;
+  auto next_tick = Clock::now() + options_.tick;
+  const auto request_timeout =
+      std::chrono::seconds(5) + 2 * options_.tick * options_.election_ticks;
+  std::map<uint64_t, Clock::time_point> read_deadlines;
+  std::deque<Event> events;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, next_tick, [&] { return stopping_ || !inbox_.empty(); });
+      if (stopping_) return;
+      events.swap(inbox_);
+    }
+    for (Event& e : events) {
+      if (auto* read = std::get_if<NewRead>(&e)) {
+        uint64_t context = next_read_context_++;
+        Status s = raft_->ReadIndex(context);
+        if (!s.ok()) {
+          read->done(s);
+        } else {
+          std::lock_guard<std::mutex> lock(mu_);
+          reads_[context] = std::move(read->done);
+          read_deadlines[context] = Clock::now() + request_timeout;
+        }
+      } else {
+        Handle(e);
+      }
+    }
+    events.clear();
+    if (Clock::now() >= next_tick) {
+      raft_->Tick();
+      next_tick += options_.tick;
+      if (next_tick < Clock::now()) next_tick = Clock::now() + options_.tick;
+      // A read whose forwarded request or answer was lost while the leader
+      // stayed the same would otherwise wait forever.
+      std::vector<ReadDone> expired;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (auto it = read_deadlines.begin(); it != read_deadlines.end();) {
+          if (it->second > Clock::now()) {
+            ++it;
+            continue;
+          }
+          auto r = reads_.find(it->first);
+          if (r != reads_.end()) {
+            expired.push_back(std::move(r->second));
+            reads_.erase(r);
+          }
+          it = read_deadlines.erase(it);
+        }
+      }
+      for (ReadDone& done : expired)
+        done(RequestTimedOut());
+    }
+    if (!ready_ && raft_->HasReady()) HandleReady();
+    std::lock_guard<std::mutex> lock(mu_);
+    info_.role = raft_->role();
+    info_.term = raft_->term();
+    info_.leader = raft_->leader();
+    info_.commit = raft_->commit();
+    for (auto it = read_deadlines.begin(); it != read_deadlines.end();) {
+      it = reads_.count(it->first) ? std::next(it) : read_deadlines.erase(it);
+    }
+  }
+}
+
+void Replica::Handle(Event& event) {
+  if (auto* messages = std::get_if<std::vector<raft::Message>>(&event)) {
+    for (const raft::Message& m : *messages) {
+      Status s = raft_->Step(m);
+      if (!s.ok())
+        CAIRN_LOG(WARN) << "group " << options_.group << ": dropped message: " << s.message();
+    }
+  } else if (auto* proposal = std::get_if<NewProposal>(&event)) {
+    Result<raft::ProposalId> id = raft_->Propose(std::move(proposal->data));
+    if (!id.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        --pending_count_;
+      }
+      proposal->done(id.status());
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_[id->index] = Pending{id->term, std::move(proposal->done)};
+  } else if (std::holds_alternative<Persisted>(event)) {
+    FinishReady();
+  }
+}
+
+void Replica::HandleReady() {
+  ready_ = raft_->GetReady();
+  raft::Ready& rd = *ready_;
+  if (!rd.messages.empty()) transport_->Send(options_.group, std::move(rd.messages));
+  std::vector<std::pair<ReadDone, Status>> answered;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const raft::ReadState& rs : rd.read_states) {
+      auto it = reads_.find(rs.context);
+      if (it == reads_.end()) continue;
+      if (rs.index <= applied_) {
+        answered.emplace_back(std::move(it->second), Status::Ok());
+      } else {
+        waiting_reads_.push_back(WaitingRead{rs.index, std::move(it->second)});
+      }
+      reads_.erase(it);
+    }
+    for (uint64_t context : rd.dropped_reads) {
+      auto it = reads_.find(context);
+      if (it == reads_.end()) continue;
+      answered.emplace_back(std::move(it->second), LeaderChanged());
+      reads_.erase(it);
+    }
+  }
+  for (auto& [done, status] : answered)
+    done(status);
+  if (rd.snapshot) {
+    // Installing a leader's snapshot arrives with log compaction (the node
+    // does not compact yet, so no leader sends one).
+    CAIRN_CHECK(false) << "group " << options_.group << ": snapshot install is not implemented";
+  }
+  if (!rd.MustPersist()) {
+    FinishReady();
+    return;
+  }
+  storage::GroupWrite write;
+  write.group = options_.group;
+  write.entries = rd.entries;  // the core keeps its own copy until Advance
+  write.hard_state = rd.hard_state;
+  wal_->Submit({std::move(write)}, [this](Status s) {
+    if (s.ok()) {
+      Post(Persisted{});
+      return;
+    }
+    // Nothing may be acknowledged after a failed write: the replica stops.
+    CAIRN_LOG(ERROR) << "group " << options_.group << ": " << s.message();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fatal_ = s;
+    }
+    FailEverything(s);
+  });
+}
+
+void Replica::FinishReady() {
+  raft::Ready& rd = *ready_;
+  if (!rd.persisted_messages.empty()) {
+    transport_->Send(options_.group, std::move(rd.persisted_messages));
+  }
+  if (!rd.committed_entries.empty()) {
+    {
+      std::lock_guard<std::mutex> lock(apply_mu_);
+      apply_queue_.push_back(std::move(rd.committed_entries));
+    }
+    apply_cv_.notify_one();
+  }
+  raft_->Advance();
+  ready_.reset();
+}
+
+void Replica::ApplyLoop() {
+  while (true) {
+    std::vector<raft::Entry> entries;
+    {
+      std::unique_lock<std::mutex> lock(apply_mu_);
+      apply_cv_.wait(lock, [&] { return apply_stopping_ || !apply_queue_.empty(); });
+      if (apply_queue_.empty()) return;
+      while (!apply_queue_.empty()) {
+        for (raft::Entry& e : apply_queue_.front())
+          entries.push_back(std::move(e));
+        apply_queue_.pop_front();
+      }
+    }
+    ApplyEntries(std::move(entries));
+  }
+}
+
+void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
+  std::vector<cairnpb::RaftRequest> requests(entries.size());
+  std::vector<kv::LogEntry> log;
+  log.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const raft::Entry& e = entries[i];
+    if (e.index <= store_->applied_index()) continue;  // applied before a restart
+    kv::LogEntry le{e.index, e.term, static_cast<int64_t>(e.index), nullptr};
+    if (e.type == raft::EntryType::kNormal && !e.data.empty()) {
+      if (requests[i].ParseFromString(e.data)) {
+        le.request = &requests[i];
+      } else {
+        // Same bytes on every replica, so every replica skips it alike.
+        CAIRN_LOG(ERROR) << "group " << options_.group << ": entry " << e.index
+                         << " is not a request; applied as a no-op";
+      }
+    }
+    log.push_back(le);
+  }
+  Result<std::vector<kv::ApplyResult>> results = store_->ApplyBatch(log);
+  CAIRN_CHECK(results.ok()) << "group " << options_.group
+                            << ": the state machine cannot apply committed entries: "
+                            << results.status().message();
+  std::vector<std::pair<ProposeDone, Result<kv::ApplyResult>>> proposals;
+  std::vector<ReadDone> reads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < log.size(); ++i) {
+      auto it = pending_.find(log[i].index);
+      if (it == pending_.end()) continue;
+      if (it->second.term == log[i].term) {
+        proposals.emplace_back(std::move(it->second.done), std::move((*results)[i]));
+      } else {
+        proposals.emplace_back(std::move(it->second.done), LeaderChanged());
+      }
+      pending_.erase(it);
+      --pending_count_;
+    }
+    if (!entries.empty()) applied_ = std::max(applied_, entries.back().index);
+    info_.applied = applied_;
+    for (auto it = waiting_reads_.begin(); it != waiting_reads_.end();) {
+      if (it->index <= applied_) {
+        reads.push_back(std::move(it->done));
+        it = waiting_reads_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& [done, result] : proposals)
+    done(std::move(result));
+  for (ReadDone& done : reads)
+    done(Status::Ok());
+}
+
+void Replica::FailEverything(const Status& status) {
+  std::vector<ProposeDone> proposals;
+  std::vector<ReadDone> reads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [index, p] : pending_)
+      proposals.push_back(std::move(p.done));
+    pending_.clear();
+    pending_count_ = 0;
+    for (auto& [context, done] : reads_)
+      reads.push_back(std::move(done));
+    reads_.clear();
+    for (WaitingRead& w : waiting_reads_)
+      reads.push_back(std::move(w.done));
+    waiting_reads_.clear();
+  }
+  for (ProposeDone& done : proposals)
+    done(status);
+  for (ReadDone& done : reads)
+    done(status);
+}
+
+}  // namespace cairn::cluster

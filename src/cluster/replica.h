@@ -1,0 +1,152 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "base/random.h"
+#include "base/status.h"
+#include "cairn/raft_request.pb.h"
+#include "consensus/raft/raft.h"
+#include "kv/mvcc_store.h"
+#include "storage/wal.h"
+
+namespace cairn::cluster {
+
+// Carries a group's Raft messages to other nodes. May drop or delay them;
+// Raft retries what matters.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual void Send(uint64_t group, std::vector<raft::Message> messages) = 0;
+};
+
+struct ReplicaOptions {
+  uint64_t group = 1;
+  raft::NodeId id = raft::kNoNode;
+  // Voters of a brand-new cluster; ignored once the WAL has state.
+  std::vector<raft::NodeId> initial_voters;
+  // The group's state-machine directory.
+  std::string state_dir;
+  std::chrono::milliseconds tick{100};
+  int election_ticks = 10;
+  // Proposals waiting for their entry to apply; past it, proposals are
+  // refused with kResourceExhausted instead of queueing without bound.
+  size_t max_pending = 100000;
+  uint64_t seed = 1;
+};
+
+// One consensus group on this node: the Raft core stepped by a loop thread,
+// its log made durable through the node's shared WAL, its committed entries
+// applied to the MVCC store by an apply thread.
+//
+// Revisions are the log index of the entry that writes them: deterministic
+// on every replica and strictly increasing, though not consecutive (entries
+// that write nothing consume an index but no revision).
+class Replica {
+ public:
+  using ProposeDone = std::function<void(Result<kv::ApplyResult>)>;
+  using ReadDone = std::function<void(Status)>;
+
+  static Result<std::unique_ptr<Replica>> Open(ReplicaOptions options, storage::Wal* wal,
+                                               Transport* transport);
+  ~Replica();
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+
+  // Thread-safe. Messages for this group from peers.
+  void Receive(std::vector<raft::Message> messages);
+  // Thread-safe. `done` gets the applied result, or an error at once when
+  // this replica cannot take proposals (not the leader: kFailedPrecondition
+  // naming the leader; no leader: kUnavailable), or when the entry was lost
+  // to a leader change.
+  void Propose(const cairnpb::RaftRequest& request, ProposeDone done);
+  // Thread-safe. `done` runs once this replica's state machine has applied
+  // everything committed when the read was asked: from then on a local read
+  // is linearizable.
+  void ReadBarrier(ReadDone done);
+
+  kv::MvccStore& store() { return *store_; }
+
+  struct Info {
+    raft::Role role = raft::Role::kFollower;
+    raft::Term term = 0;
+    raft::NodeId leader = raft::kNoNode;
+    raft::Index commit = 0;
+    raft::Index applied = 0;
+  };
+  Info info() const;
+
+ private:
+  struct Persisted {};
+  struct NewProposal {
+    std::string data;
+    ProposeDone done;
+  };
+  struct NewRead {
+    ReadDone done;
+  };
+  using Event = std::variant<std::vector<raft::Message>, NewProposal, NewRead, Persisted>;
+  struct Pending {
+    raft::Term term;
+    ProposeDone done;
+  };
+  struct WaitingRead {
+    raft::Index index;
+    ReadDone done;
+  };
+
+  Replica(ReplicaOptions options, storage::Wal* wal, Transport* transport);
+  Status Start();
+  void Post(Event event);
+  void Loop();
+  void Handle(Event& event);
+  void HandleReady();
+  void FinishReady();
+  void ApplyLoop();
+  void ApplyEntries(std::vector<raft::Entry> entries);
+  void FailEverything(const Status& status);
+
+  const ReplicaOptions options_;
+  storage::Wal* const wal_;
+  Transport* const transport_;
+  std::unique_ptr<kv::MvccStore> store_;
+  SeededRandom random_;
+  std::unique_ptr<raft::Raft> raft_;  // loop thread only
+
+  mutable std::mutex mu_;  // guards the queues and maps below
+  std::condition_variable cv_;
+  std::deque<Event> inbox_;
+  bool stopping_ = false;
+  std::map<raft::Index, Pending> pending_;
+  size_t pending_count_ = 0;
+  std::map<uint64_t, ReadDone> reads_;  // by ReadIndex context, until answered
+  std::vector<WaitingRead> waiting_reads_;
+  raft::Index applied_ = 0;
+  Info info_;
+  Status fatal_;  // set once the WAL failed: nothing more is acknowledged
+
+  // Loop thread only.
+  std::optional<raft::Ready> ready_;
+  uint64_t next_read_context_ = 1;
+
+  std::mutex apply_mu_;
+  std::condition_variable apply_cv_;
+  std::deque<std::vector<raft::Entry>> apply_queue_;
+  bool apply_stopping_ = false;
+
+  std::thread loop_;
+  std::thread applier_;
+};
+
+}  // namespace cairn::cluster

@@ -1,0 +1,240 @@
+// Three replicas of one group in one process, each with its own WAL and
+// state directory, connected by an in-memory transport: elections,
+// replication, linearizable reads, restarts and a leader crash with the real
+// WAL and MVCC store underneath. Waits are bounded liveness checks (a
+// generous deadline), never timing measurements.
+#include "cluster/replica.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+namespace cairn::cluster {
+namespace {
+
+using namespace std::chrono_literals;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "cairn-replica-XXXXXX").string();
+    path_ = ::mkdtemp(t.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Delivers each message to the replica it is addressed to, if that one runs.
+class LocalNetwork : public Transport {
+ public:
+  void Send(uint64_t, std::vector<raft::Message> messages) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (raft::Message& m : messages) {
+      auto it = nodes_.find(m.to);
+      if (it != nodes_.end()) it->second->Receive({std::move(m)});
+    }
+  }
+  void Attach(raft::NodeId id, Replica* r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    nodes_[id] = r;
+  }
+  void Detach(raft::NodeId id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    nodes_.erase(id);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<raft::NodeId, Replica*> nodes_;
+};
+
+class Cluster {
+ public:
+  explicit Cluster(int n) {
+    for (int i = 1; i <= n; ++i)
+      ids_.push_back(i);
+    for (raft::NodeId id : ids_)
+      Start(id);
+  }
+  ~Cluster() {
+    for (raft::NodeId id : ids_)
+      Stop(id);
+  }
+
+  void Start(raft::NodeId id) {
+    Node& node = nodes_[id];
+    std::string dir = tmp_.path() + "/node" + std::to_string(id);
+    auto wal = storage::Wal::Open(dir + "/wal");
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    node.wal = std::move(*wal);
+    ReplicaOptions o;
+    o.id = id;
+    o.initial_voters = ids_;
+    o.state_dir = dir + "/group1";
+    o.tick = 10ms;
+    o.seed = id * 7 + restarts_++;
+    auto r = Replica::Open(o, node.wal.get(), &net_);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    node.replica = std::move(*r);
+    net_.Attach(id, node.replica.get());
+  }
+
+  void Stop(raft::NodeId id) {
+    net_.Detach(id);
+    Node& node = nodes_[id];
+    node.replica.reset();
+    node.wal.reset();
+  }
+
+  Replica* replica(raft::NodeId id) { return nodes_[id].replica.get(); }
+
+  // The leader all running replicas agree on, waiting up to 20 s for one.
+  raft::NodeId WaitForLeader() {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (raft::NodeId id : ids_) {
+        Replica* r = replica(id);
+        if (r != nullptr && r->info().role == raft::Role::kLeader) return id;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return raft::kNoNode;
+  }
+
+  Result<kv::ApplyResult> Put(raft::NodeId via, const std::string& key, const std::string& value) {
+    cairnpb::RaftRequest req;
+    req.mutable_put()->set_key(key);
+    req.mutable_put()->set_value(value);
+    std::promise<Result<kv::ApplyResult>> p;
+    replica(via)->Propose(req, [&](Result<kv::ApplyResult> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+  Status Barrier(raft::NodeId via) {
+    std::promise<Status> p;
+    replica(via)->ReadBarrier([&](Status s) { p.set_value(s); });
+    return p.get_future().get();
+  }
+
+  std::string Get(raft::NodeId id, const std::string& key) {
+    etcdserverpb::RangeRequest req;
+    req.set_key(key);
+    auto r = replica(id)->store().Range(req);
+    if (!r.ok() || r->kvs_size() == 0) return "<missing>";
+    return r->kvs(0).value();
+  }
+
+  // Waits until every running replica has applied `index`, then compares.
+  bool Converged(raft::Index index) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      bool all = true;
+      for (raft::NodeId id : ids_) {
+        if (replica(id) != nullptr && replica(id)->info().applied < index) all = false;
+      }
+      if (all) break;
+      std::this_thread::sleep_for(5ms);
+    }
+    std::optional<uint32_t> digest;
+    for (raft::NodeId id : ids_) {
+      if (replica(id) == nullptr) continue;
+      if (replica(id)->info().applied < index) return false;
+      auto d = replica(id)->store().Digest();
+      if (!d.ok() || (digest && *digest != *d)) return false;
+      digest = *d;
+    }
+    return true;
+  }
+
+  const std::vector<raft::NodeId>& ids() const { return ids_; }
+
+ private:
+  struct Node {
+    std::unique_ptr<storage::Wal> wal;
+    std::unique_ptr<Replica> replica;
+  };
+  TempDir tmp_;
+  LocalNetwork net_;
+  std::vector<raft::NodeId> ids_;
+  std::map<raft::NodeId, Node> nodes_;
+  uint64_t restarts_ = 0;
+};
+
+TEST(ReplicaTest, ElectsALeaderReplicatesAndReadsLinearizablyOnFollowers) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  for (int i = 0; i < 50; ++i) {
+    auto r = c.Put(leader, "key" + std::to_string(i), "value" + std::to_string(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(r->status.ok()) << r->status.ToString();
+  }
+  raft::NodeId follower = leader == 1 ? 2 : 1;
+  // After a read barrier a follower's own state holds every acknowledged write.
+  ASSERT_TRUE(c.Barrier(follower).ok());
+  EXPECT_EQ(c.Get(follower, "key49"), "value49");
+  EXPECT_TRUE(c.Converged(c.replica(leader)->info().applied));
+}
+
+TEST(ReplicaTest, AFollowerRefusesProposalsNamingTheLeader) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  raft::NodeId follower = leader == 1 ? 2 : 1;
+  // The follower must have heard from the leader to name it.
+  ASSERT_TRUE(c.Barrier(follower).ok());
+  auto r = c.Put(follower, "k", "v");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find(std::to_string(leader)), std::string::npos)
+      << r.status().message();
+}
+
+TEST(ReplicaTest, AWholeClusterRestartKeepsEverything) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(c.Put(leader, "k" + std::to_string(i), "v").ok());
+  for (raft::NodeId id : c.ids())
+    c.Stop(id);
+  for (raft::NodeId id : c.ids())
+    c.Start(id);
+  leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.Barrier(leader).ok());
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(c.Get(leader, "k" + std::to_string(i)), "v");
+  auto r = c.Put(leader, "after", "restart");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(c.Converged(c.replica(leader)->info().applied));
+}
+
+TEST(ReplicaTest, ALeaderCrashKeepsAcknowledgedWritesAndTheNodeCatchesUp) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(c.Put(leader, "k" + std::to_string(i), "one").ok());
+  c.Stop(leader);
+  raft::NodeId next = c.WaitForLeader();
+  ASSERT_NE(next, raft::kNoNode);
+  ASSERT_NE(next, leader);
+  ASSERT_TRUE(c.Barrier(next).ok());
+  for (int i = 0; i < 30; ++i)
+    EXPECT_EQ(c.Get(next, "k" + std::to_string(i)), "one");
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(c.Put(next, "k" + std::to_string(i), "two").ok());
+  c.Start(leader);  // the old leader comes back and catches up from the log
+  EXPECT_TRUE(c.Converged(c.replica(next)->info().applied));
+  EXPECT_EQ(c.Get(leader, "k29"), "two");
+}
+
+}  // namespace
+}  // namespace cairn::cluster
