@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
+  libcli11-dev libyaml-cpp-dev
+  etcd-client python3-etcd3
   clang libclang-rt-dev
 )
 

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "base/status.h"
+
+// Server-level errors with etcd's exact gRPC code and message
+// (etcdserver/api/v3rpc/rpctypes). Errors a request's content can cause are
+// in kv/errors.h; together the two tables are what docs/API.md lists.
+namespace cairn::api {
+
+enum class EtcdError {
+  kRequestTooLarge,  // InvalidArgument "etcdserver: request is too large"
+  kNoLeader,         // Unavailable "etcdserver: no leader"
+  kNotLeader,        // Unavailable "etcdserver: not leader"
+  kLeaderChanged,    // Unavailable "etcdserver: leader changed"
+  kTimeout,          // Unavailable "etcdserver: request timed out"
+  kTooManyRequests,  // ResourceExhausted "etcdserver: too many requests"
+  kStopped,          // Unavailable "etcdserver: server stopped"
+};
+
+Status EtcdStatus(EtcdError error);
+
+// Maps what the consensus layer says about a refused proposal onto etcd's
+// wording ("no leader" from the Raft core becomes "etcdserver: no leader").
+Status FromConsensus(const Status& s);
+
+}  // namespace cairn::api

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace cairn::cmd {
+
+// The server's settings, named and defaulted as etcd's flags are, so that
+// an etcd command line or YAML config file works unchanged where it can.
+struct ServerConfig {
+  std::string name = "default";
+  std::string data_dir;  // default: <name>.cairn
+  std::vector<std::string> listen_client_urls = {"http://localhost:2379"};
+  std::vector<std::string> advertise_client_urls = {"http://localhost:2379"};
+  std::vector<std::string> listen_peer_urls = {"http://localhost:2380"};
+  std::vector<std::string> initial_advertise_peer_urls = {"http://localhost:2380"};
+  std::string initial_cluster;  // default: <name>=<initial advertise peer URLs>
+  std::string initial_cluster_state = "new";
+  std::string initial_cluster_token = "etcd-cluster";
+  int heartbeat_interval_ms = 100;
+  int election_timeout_ms = 1000;
+  uint64_t snapshot_count = 100000;
+  uint64_t max_request_bytes = 1572864;  // 1.5 MiB
+  int max_txn_ops = 128;
+  uint64_t quota_backend_bytes = 2ull << 30;
+  std::string log_format = "text";
+  std::string log_level = "info";
+};
+
+// Parses argv (and the YAML file named by --config-file, whose keys are
+// etcd's: name, data-dir, listen-client-urls, ...; flags on the command line
+// win). Returns kInvalidArgument with a message naming the bad setting.
+// `--help` and `--version` print and exit.
+Result<ServerConfig> ParseServerConfig(int argc, char** argv);
+
+// A member of the initial cluster.
+struct Member {
+  std::string name;
+  std::vector<std::string> peer_urls;
+  uint64_t id = 0;
+};
+
+// "n1=http://a:2380,n1=http://b:2380,n2=http://c:2380" → members in order.
+Result<std::vector<Member>> ParseInitialCluster(const std::string& spec, const std::string& token);
+// "http://127.0.0.1:2379" → "127.0.0.1:2379"; only http:// (TLS comes with
+// the security work).
+Result<std::string> HostPort(const std::string& url);
+// Ids derived as etcd does in spirit: from the member's peer URLs and the
+// cluster token, so that the same cluster definition gives the same ids.
+uint64_t MemberId(const std::vector<std::string>& peer_urls, const std::string& token);
+uint64_t ClusterId(const std::vector<Member>& members);
+
+}  // namespace cairn::cmd
