@@ -1,0 +1,227 @@
+#include "cluster/grpc_transport.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <utility>
+
+#include "base/logging.h"
+#include "cluster/grpc_transport_lane.h"
+
+namespace cairn::cluster {
+
+namespace {
+
+// Large appends and snapshot chunks ride the bulk lane; everything else is
+// small and must not wait behind them.
+bool IsBulk(raft::MessageType type) {
+  return type == raft::MessageType::kApp || type == raft::MessageType::kSnapshot;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const GrpcTransportOptions& o,
+                                           const std::string& address) {
+  grpc::ChannelArguments args;
+  // Each channel gets its own subchannel, hence its own TCP connection: the
+  // two lanes to one peer must not share a socket buffer.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // gRPC's own reconnect back-off (which fail-fast calls see as immediate
+  // UNAVAILABLE) follows ours, instead of its default two-minute cap.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(o.backoff.initial.count()));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(o.backoff.max.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(o.keepalive_time.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(o.keepalive_timeout.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Forward answers carry etcd responses (prev_kv of a large delete).
+  args.SetMaxReceiveMessageSize(-1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+std::chrono::system_clock::time_point ToSystemClock(std::chrono::steady_clock::time_point t) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             t - std::chrono::steady_clock::now());
+}
+
+}  // namespace
+
+struct GrpcTransport::ForwardCall {
+  raft::NodeId node = raft::kNoNode;
+  grpc::ClientContext context;
+  cairnpb::ForwardRequest request;
+  cairnpb::ForwardResponse response;
+  ForwardDone done;
+};
+
+GrpcTransport::GrpcTransport(GrpcTransportOptions options)
+    : options_(std::move(options)),
+      outstanding_(std::make_shared<internal::Outstanding>()),
+      counters_(std::make_shared<internal::LaneCounters>()) {
+  for (const auto& [id, address] : options_.peers) {
+    if (id == options_.node_id) continue;
+    peers_[id] = MakePeer(id, address);
+  }
+}
+
+GrpcTransport::~GrpcTransport() {
+  std::map<raft::NodeId, std::shared_ptr<Peer>> peers;
+  {
+    std::unique_lock<std::shared_mutex> lock(peers_mu_);
+    peers.swap(peers_);
+  }
+  for (auto& [id, peer] : peers)
+    ShutdownPeer(peer);
+  std::set<std::shared_ptr<ForwardCall>> forwards;
+  {
+    std::lock_guard<std::mutex> lock(forwards_mu_);
+    stopping_ = true;
+    forwards = forwards_;
+  }
+  for (const std::shared_ptr<ForwardCall>& call : forwards)
+    call->context.TryCancel();
+  outstanding_->WaitForNone();
+}
+
+std::shared_ptr<GrpcTransport::Peer> GrpcTransport::MakePeer(raft::NodeId id,
+                                                             const std::string& address) const {
+  auto peer = std::make_shared<Peer>();
+  peer->address = address;
+  auto lane = [&](const char* kind, uint64_t index) {
+    internal::LaneOptions o;
+    o.name = "peer " + std::to_string(id) + " (" + kind + ", " + address + ")";
+    o.cluster_id = options_.cluster_id;
+    o.from = options_.node_id;
+    o.max_queued_messages = options_.max_queued_messages;
+    o.max_queued_bytes = options_.max_queued_bytes;
+    o.max_batch_bytes = options_.max_batch_bytes;
+    o.backoff = options_.backoff;
+    // Distinct per (node, peer, lane), so that back-offs do not align.
+    o.seed = options_.node_id * 0x9E3779B97F4A7C15ULL ^ id * 0xC2B2AE3D27D4EB4FULL ^ index;
+    return std::make_shared<internal::Lane>(std::move(o), MakeChannel(options_, address),
+                                            outstanding_, counters_);
+  };
+  peer->control = lane("control", 1);
+  peer->bulk = lane("bulk", 2);
+  return peer;
+}
+
+void GrpcTransport::ShutdownPeer(const std::shared_ptr<Peer>& peer) {
+  peer->control->Shutdown();
+  peer->bulk->Shutdown();
+}
+
+void GrpcTransport::Send(uint64_t group, std::vector<raft::Message> messages) {
+  // Sorted into lanes under the shared lock; enqueued (which may start a
+  // gRPC write) after it, so membership changes never wait on gRPC.
+  std::map<internal::Lane*, std::pair<std::shared_ptr<internal::Lane>, std::vector<raft::Message>>>
+      by_lane;
+  {
+    std::shared_lock<std::shared_mutex> lock(peers_mu_);
+    for (raft::Message& m : messages) {
+      auto it = peers_.find(m.to);
+      if (it == peers_.end()) {
+        ++dropped_unknown_peer_;
+        continue;
+      }
+      const std::shared_ptr<internal::Lane>& lane =
+          IsBulk(m.type) ? it->second->bulk : it->second->control;
+      auto& entry = by_lane[lane.get()];
+      if (entry.first == nullptr) entry.first = lane;
+      entry.second.push_back(std::move(m));
+    }
+  }
+  for (auto& [raw, entry] : by_lane)
+    entry.first->Enqueue(group, std::move(entry.second));
+}
+
+void GrpcTransport::SetPeer(raft::NodeId id, std::string address) {
+  if (id == options_.node_id) return;
+  std::shared_ptr<Peer> old;
+  {
+    std::unique_lock<std::shared_mutex> lock(peers_mu_);
+    std::shared_ptr<Peer>& slot = peers_[id];
+    if (slot != nullptr && slot->address == address) return;
+    old = std::move(slot);
+    slot = MakePeer(id, address);
+  }
+  if (old != nullptr) ShutdownPeer(old);
+}
+
+void GrpcTransport::RemovePeer(raft::NodeId id) {
+  std::shared_ptr<Peer> old;
+  {
+    std::unique_lock<std::shared_mutex> lock(peers_mu_);
+    auto it = peers_.find(id);
+    if (it == peers_.end()) return;
+    old = std::move(it->second);
+    peers_.erase(it);
+  }
+  ShutdownPeer(old);
+}
+
+void GrpcTransport::Forward(raft::NodeId node, uint64_t group, const cairnpb::RaftRequest& request,
+                            std::chrono::steady_clock::time_point deadline, ForwardDone done) {
+  std::shared_ptr<internal::Lane> lane;
+  {
+    std::shared_lock<std::shared_mutex> lock(peers_mu_);
+    auto it = peers_.find(node);
+    if (it != peers_.end()) lane = it->second->bulk;
+  }
+  if (lane == nullptr) {
+    done(Status(Code::kUnavailable, "forward: no address for node " + std::to_string(node)));
+    return;
+  }
+  auto call = std::make_shared<ForwardCall>();
+  call->node = node;
+  call->request.set_cluster_id(options_.cluster_id);
+  call->request.set_group_id(group);
+  *call->request.mutable_request() = request;
+  call->context.set_deadline(ToSystemClock(deadline));
+  call->done = std::move(done);
+  bool stopping;
+  {
+    std::lock_guard<std::mutex> lock(forwards_mu_);
+    stopping = stopping_;
+    if (!stopping) {
+      forwards_.insert(call);
+      outstanding_->Add();
+    }
+  }
+  if (stopping) {
+    call->done(Status(Code::kUnavailable, "forward: transport stopped"));
+    return;
+  }
+  lane->stub().async()->Forward(&call->context, &call->request, &call->response,
+                                [this, call](grpc::Status status) { FinishForward(call, status); });
+}
+
+void GrpcTransport::FinishForward(const std::shared_ptr<ForwardCall>& call,
+                                  const grpc::Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(forwards_mu_);
+    forwards_.erase(call);
+  }
+  if (status.ok()) {
+    call->done(DecodeForwardResponse(std::move(call->response)));
+  } else {
+    call->done(
+        Status(CodeFromWire(status.error_code()),
+               "forward to node " + std::to_string(call->node) + ": " + status.error_message()));
+  }
+  // Release what the callback captured while the transport surely exists.
+  call->done = nullptr;
+  outstanding_->Done();
+}
+
+GrpcTransport::Stats GrpcTransport::stats() const {
+  Stats s;
+  s.messages_sent = counters_->messages_sent;
+  s.batches_sent = counters_->batches_sent;
+  s.dropped_queue_full = counters_->dropped_queue_full;
+  s.dropped_unreachable = counters_->dropped_unreachable;
+  s.dropped_failed_write = counters_->dropped_failed_write;
+  s.dropped_unknown_peer = dropped_unknown_peer_;
+  s.streams_started = counters_->streams_started;
+  return s;
+}
+
+}  // namespace cairn::cluster
