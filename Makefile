@@ -82,9 +82,9 @@ fmt:
 lint:
 	@git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
 
+# A local 3-member cluster on loopback until Ctrl-C (scripts/run.sh).
 run: build
-	@echo "cairn: the server arrives with issue 4; for now 'make sim' runs the simulated cluster."
-	$(RELEASE)/sim/cairn-sim --seeds 0..9 --verbose
+	@./scripts/run.sh
 
 clean:
 	rm -rf build compile_commands.json

@@ -1,0 +1,42 @@
+// cairn: one member of a Cairn cluster. Flags follow etcd's (cairn --help).
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "base/logging.h"
+#include "cmd/cairn/config.h"
+#include "cmd/cairn/server.h"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) {
+  g_stop = true;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace cairn;
+  Result<cmd::ServerConfig> config = cmd::ParseServerConfig(argc, argv);
+  if (!config.ok()) {
+    std::cerr << "cairn: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (config->log_format == "json") SetLogFormat(LogFormat::kJson);
+  Result<std::unique_ptr<cmd::Server>> server = cmd::Server::Start(*config);
+  if (!server.ok()) {
+    std::cerr << "cairn: " << server.status().ToString() << "\n";
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  while (!g_stop)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CAIRN_LOG(INFO) << "cairn member " << config->name << ": shutting down";
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,173 @@
+#include "cmd/cairn/server.h"
+
+#include <grpcpp/health_check_service_interface.h>
+
+#include <filesystem>
+
+#include "api/etcd_errors.h"
+#include "base/logging.h"
+
+namespace cairn::cmd {
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
+  std::unique_ptr<Server> s(new Server(config));
+  if (Status st = s->Init(); !st.ok()) return st;
+  return s;
+}
+
+Status Server::Init() {
+  Result<std::vector<Member>> members =
+      ParseInitialCluster(config_.initial_cluster, config_.initial_cluster_token);
+  if (!members.ok()) return members.status();
+  members_ = std::move(*members);
+  auto self = std::find_if(members_.begin(), members_.end(),
+                           [&](const Member& m) { return m.name == config_.name; });
+  if (self == members_.end()) {
+    return Status(Code::kInvalidArgument,
+                  "--initial-cluster has no member named \"" + config_.name + "\" (--name)");
+  }
+  member_id_ = self->id;
+  cluster_id_ = ClusterId(members_);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) return Status(Code::kInternal, "create " + config_.data_dir + ": " + ec.message());
+  Result<std::unique_ptr<storage::Wal>> wal = storage::Wal::Open(config_.data_dir + "/wal");
+  if (!wal.ok()) return wal.status();
+  wal_ = std::move(*wal);
+  if (!wal_->recovery_note().empty()) CAIRN_LOG(WARN) << "wal: " << wal_->recovery_note();
+
+  // Peers: every other member's first peer URL.
+  cluster::GrpcTransportOptions topts;
+  topts.node_id = member_id_;
+  topts.cluster_id = cluster_id_;
+  std::vector<raft::NodeId> voters;
+  for (const Member& m : members_) {
+    voters.push_back(m.id);
+    if (m.id == member_id_) continue;
+    Result<std::string> hp = HostPort(m.peer_urls.front());
+    if (!hp.ok()) return hp.status();
+    topts.peers[m.id] = *hp;
+  }
+  transport_ = std::make_unique<cluster::GrpcTransport>(topts);
+
+  peer_service_ = std::make_unique<cluster::PeerService>(cluster_id_, member_id_);
+  grpc::ServerBuilder peer_builder;
+  for (const std::string& url : config_.listen_peer_urls) {
+    Result<std::string> hp = HostPort(url);
+    if (!hp.ok()) return hp.status();
+    peer_builder.AddListeningPort(*hp, grpc::InsecureServerCredentials());
+  }
+  cluster::PeerService::ConfigureServer(&peer_builder);
+  peer_builder.RegisterService(peer_service_.get());
+  peer_server_ = peer_builder.BuildAndStart();
+  if (!peer_server_) {
+    return Status(Code::kUnavailable, "cannot listen for peers on " +
+                                          config_.listen_peer_urls.front() + " (address in use?)");
+  }
+
+  cluster::ReplicaOptions ropts;
+  ropts.group = kDataGroup;
+  ropts.id = member_id_;
+  ropts.initial_voters = voters;
+  ropts.state_dir = config_.data_dir + "/groups/" + std::to_string(kDataGroup);
+  ropts.tick = std::chrono::milliseconds(config_.heartbeat_interval_ms);
+  ropts.election_ticks = std::max(2, config_.election_timeout_ms / config_.heartbeat_interval_ms);
+  ropts.seed = member_id_ ^
+               static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  Result<std::unique_ptr<cluster::Replica>> replica =
+      cluster::Replica::Open(ropts, wal_.get(), transport_.get());
+  if (!replica.ok()) return replica.status();
+  replica_ = std::move(*replica);
+  peer_service_->SetReceiver([this](uint64_t group, std::vector<raft::Message> messages) {
+    if (group == kDataGroup) replica_->Receive(std::move(messages));
+  });
+  peer_service_->SetForwardHandler(
+      [this](uint64_t group, const cairnpb::RaftRequest& request, cluster::ForwardDone done) {
+        if (group != kDataGroup) {
+          done(Status(Code::kNotFound, "no such group"));
+          return;
+        }
+        replica_->Propose(request, std::move(done));
+      });
+
+  kv_service_ = std::make_unique<api::KvService>(this);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder client_builder;
+  for (const std::string& url : config_.listen_client_urls) {
+    Result<std::string> hp = HostPort(url);
+    if (!hp.ok()) return hp.status();
+    client_builder.AddListeningPort(*hp, grpc::InsecureServerCredentials());
+    client_addresses_.push_back(*hp);
+  }
+  // Room above --max-request-bytes for the envelope; the exact limit is
+  // checked per request with etcd's error.
+  client_builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_request_bytes) +
+                                          (512 << 10));
+  client_builder.RegisterService(kv_service_.get());
+  client_server_ = client_builder.BuildAndStart();
+  if (!client_server_) {
+    return Status(Code::kUnavailable, "cannot listen for clients on " +
+                                          config_.listen_client_urls.front() +
+                                          " (address in use?)");
+  }
+  if (grpc::HealthCheckServiceInterface* health = client_server_->GetHealthCheckService()) {
+    health->SetServingStatus(true);
+  }
+  CAIRN_LOG(INFO) << "cairn member " << config_.name << " (id " << std::hex << member_id_
+                  << ", cluster " << cluster_id_ << std::dec << ") serving clients on "
+                  << config_.listen_client_urls.front() << ", peers on "
+                  << config_.listen_peer_urls.front();
+  return Status::Ok();
+}
+
+Server::~Server() {
+  Shutdown();
+}
+
+void Server::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(shutdown_mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  // Client calls in flight get a moment to finish (the replica still runs);
+  // peer streams never end on their own, so the peer server stops at once.
+  if (client_server_) {
+    client_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  if (peer_server_) peer_server_->Shutdown(std::chrono::system_clock::now());
+  replica_.reset();
+  transport_.reset();
+  client_server_.reset();
+  peer_server_.reset();
+  wal_.reset();
+}
+
+void Server::Write(const cairnpb::RaftRequest& request,
+                   std::function<void(Result<kv::ApplyResult>)> done) {
+  // Try here first; a follower hands the write to the leader it knows.
+  replica_->Propose(request, [this, request, done = std::move(done)](Result<kv::ApplyResult> r) {
+    if (r.ok() || r.status().code() != Code::kFailedPrecondition) {
+      done(std::move(r));
+      return;
+    }
+    raft::NodeId leader = replica_->info().leader;
+    if (leader == raft::kNoNode || leader == member_id_) {
+      done(api::EtcdStatus(api::EtcdError::kNoLeader));
+      return;
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(7);
+    transport_->Forward(leader, kDataGroup, request, deadline, done);
+  });
+}
+
+void Server::ReadBarrier(std::function<void(Status)> done) {
+  replica_->ReadBarrier(std::move(done));
+}
+
+api::KvBackend::Header Server::header() const {
+  return Header{cluster_id_, member_id_, replica_->info().term};
+}
+
+}  // namespace cairn::cmd

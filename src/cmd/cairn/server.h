@@ -1,0 +1,66 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "api/kv_backend.h"
+#include "api/kv_service.h"
+#include "cluster/grpc_transport.h"
+#include "cluster/grpc_transport_service.h"
+#include "cluster/replica.h"
+#include "cmd/cairn/config.h"
+#include "storage/wal.h"
+
+namespace cairn::cmd {
+
+// One cairn member: its WAL, the data group's replica, the peer transport
+// and the client-facing etcd services, wired together.
+class Server final : public api::KvBackend {
+ public:
+  static Result<std::unique_ptr<Server>> Start(const ServerConfig& config);
+  ~Server() override;
+
+  // Stops serving: client listener first, then the replica, then peers.
+  void Shutdown();
+
+  uint64_t member_id() const { return member_id_; }
+  uint64_t cluster_id() const { return cluster_id_; }
+  const std::vector<std::string>& client_addresses() const { return client_addresses_; }
+
+  // api::KvBackend
+  void Write(const cairnpb::RaftRequest& request,
+             std::function<void(Result<kv::ApplyResult>)> done) override;
+  void ReadBarrier(std::function<void(Status)> done) override;
+  const kv::MvccStore& store() const override { return replica_->store(); }
+  Header header() const override;
+  int max_txn_ops() const override { return config_.max_txn_ops; }
+  size_t max_request_bytes() const override { return config_.max_request_bytes; }
+
+ private:
+  static constexpr uint64_t kDataGroup = 1;
+  explicit Server(ServerConfig config) : config_(std::move(config)) {}
+  Status Init();
+
+  ServerConfig config_;
+  std::vector<Member> members_;
+  uint64_t member_id_ = 0;
+  uint64_t cluster_id_ = 0;
+  std::vector<std::string> client_addresses_;
+
+  std::unique_ptr<storage::Wal> wal_;
+  std::unique_ptr<cluster::GrpcTransport> transport_;
+  std::unique_ptr<cluster::PeerService> peer_service_;
+  std::unique_ptr<grpc::Server> peer_server_;
+  std::unique_ptr<cluster::Replica> replica_;
+  std::unique_ptr<api::KvService> kv_service_;
+  std::unique_ptr<grpc::Server> client_server_;
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;
+};
+
+}  // namespace cairn::cmd

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Black-box test of a real 3-member cairn cluster with etcd's own clients:
+# Debian's etcdctl (ETCDCTL_API=3) and python3-etcd3. Usage:
+#   etcd_clients_test.sh <cairn binary> <scratch dir>
+set -uo pipefail
+BIN=$(realpath "$1")
+WORK=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../../scripts/cluster.sh"
+rm -rf "$WORK" && mkdir -p "$WORK"
+# A port range unlikely to collide with another test run or `make run`.
+BASE=$((41000 + ($$ % 400) * 50))
+export ETCDCTL_API=3
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+expect() {  # expect "<description>" "<expected output>" command...
+  local what=$1 want=$2; shift 2
+  local got; got=$("$@" 2>&1)
+  if [[ "$got" == "$want" ]]; then echo "ok: $what"; else fail "$what: expected [$want], got [$got]"; fi
+}
+ctl() { etcdctl --command-timeout=5s --endpoints "$@"; }
+# Keys in a range (etcdctl 3.4 has no --count-only): count ENDPOINT KEY [more get flags]
+count() {
+  local endpoint=$1; shift
+  ctl "$endpoint" get "$@" -w json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("count", 0))'
+}
+# The error line etcdctl ends with (it logs its retries on stderr first).
+error_of() { "$@" 2>&1 | tail -n 1; }
+trap 'cluster_stop >/dev/null 2>&1; tail -n 20 "$WORK"/n*.log' EXIT
+
+cluster_start "$BIN" "$WORK" "$BASE" 3
+E1=127.0.0.1:$((BASE + 10)) E2=127.0.0.1:$((BASE + 20)) E3=127.0.0.1:$((BASE + 30))
+cluster_wait_ready "$CLUSTER_ENDPOINTS" 30 || exit 1
+
+# Writes through every member (followers hand them to the leader), reads
+# from every member.
+expect "put via n1" "OK" ctl "$E1" put foo bar
+expect "put via n2" "OK" ctl "$E2" put foo2 bar2
+expect "put via n3" "OK" ctl "$E3" put zed z
+expect "get via n3" $'foo\nbar' ctl "$E3" get foo
+expect "prefix get" $'foo\n\nfoo2' ctl "$E2" get foo --prefix --keys-only
+expect "range [foo, zed)" "2" count "$E1" foo zed
+expect "serializable get" $'zed\nz' ctl "$E2" get zed --consistency=s
+expect "delete" "1" ctl "$E3" del foo2
+expect "deleted key is gone" "" ctl "$E1" get foo2
+expect "txn success branch" $'SUCCESS\n\nOK' ctl "$E1" txn <<<$'value("foo") = "bar"\n\nput foo baz\n\nput foo nope\n'
+expect "txn result" $'foo\nbaz' ctl "$E2" get foo
+expect "txn failure branch" $'FAILURE\n\nOK' ctl "$E3" txn <<<$'value("foo") = "bar"\n\nput foo x\n\nput other y\n'
+rev=$(ctl "$E1" get foo -w json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])')
+expect "compact" "compacted revision $rev" ctl "$E1" compact "$rev"
+expect "read below the compacted revision" \
+  "Error: etcdserver: mvcc: required revision has been compacted" error_of ctl "$E2" get foo --rev=1
+
+# python3-etcd3, and bad input answered with etcd's codes and messages.
+if ! /usr/bin/python3 - "$((BASE + 20))" <<'PY'
+import sys, etcd3, grpc
+c = etcd3.client(host="127.0.0.1", port=int(sys.argv[1]))
+c.put("py", "thon")
+assert c.get("py")[0] == b"thon", c.get("py")
+assert [m.key for _, m in c.get_prefix("f")] == [b"foo"]
+ok, _ = c.transaction(compare=[c.transactions.value("py") == "thon"],
+                      success=[c.transactions.put("py", "2")], failure=[])
+assert ok and c.get("py")[0] == b"2"
+def code_and_message(f):
+    try:
+        f()
+    except Exception as e:
+        cause = e.__cause__ or e.__context__ or e
+        return cause.code(), cause.details()
+    return None
+stub = c.kvstub
+from etcd3.etcdrpc import rpc_pb2
+def call(req, method):
+    return lambda: getattr(stub, method)(req, timeout=5)
+assert code_and_message(call(rpc_pb2.PutRequest(key=b"", value=b"v"), "Put")) == \
+    (grpc.StatusCode.INVALID_ARGUMENT, "etcdserver: key is not provided")
+big = rpc_pb2.PutRequest(key=b"big", value=b"x" * (1572864 + 1))
+assert code_and_message(call(big, "Put")) == \
+    (grpc.StatusCode.INVALID_ARGUMENT, "etcdserver: request is too large"), code_and_message(call(big, "Put"))
+txn = rpc_pb2.TxnRequest(success=[rpc_pb2.RequestOp(request_put=rpc_pb2.PutRequest(key=b"k%d" % i, value=b"v")) for i in range(129)])
+assert code_and_message(call(txn, "Txn")) == \
+    (grpc.StatusCode.INVALID_ARGUMENT, "etcdserver: too many operations in txn request")
+dup = rpc_pb2.TxnRequest(success=[rpc_pb2.RequestOp(request_put=rpc_pb2.PutRequest(key=b"d", value=b"v"))] * 2)
+assert code_and_message(call(dup, "Txn")) == \
+    (grpc.StatusCode.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request")
+future = rpc_pb2.RangeRequest(key=b"foo", revision=10**9)
+assert code_and_message(call(future, "Range")) == \
+    (grpc.StatusCode.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision")
+assert c.get("big")[0] is None and c.get("d")[0] is None and c.get("k0")[0] is None  # nothing changed
+print("ok: python3-etcd3 and the bad-input table")
+PY
+then fail "python3-etcd3 checks"; fi
+
+# kill -9 one member: the other two carry on; it restarts and catches up.
+kill -9 "${CLUSTER_PIDS[1]}"
+wait "${CLUSTER_PIDS[1]}" 2>/dev/null
+cluster_wait_ready "$E2,$E3" 10 || fail "no leader after kill -9 of n1"
+for i in $(seq 1 20); do ctl "$E2" put "after-kill-$i" "$i" >/dev/null || fail "put after kill"; done
+cluster_start_member "$BIN" "$WORK" "$BASE" 1 "$CLUSTER_INITIAL"
+cluster_wait_ready "$E1" 20 || fail "n1 did not rejoin"
+expect "restarted member caught up" "20" count "$E1" after-kill- --prefix
+
+# Restart the whole cluster: everything acknowledged is still there.
+cluster_stop || fail "members did not stop cleanly on SIGTERM"
+cluster_start "$BIN" "$WORK" "$BASE" 3
+cluster_wait_ready "$CLUSTER_ENDPOINTS" 30 || fail "no leader after a full restart"
+expect "data survives a full restart" $'foo\nbaz' ctl "$E3" get foo
+expect "all writes survive a full restart" "20" count "$E2" after-kill- --prefix
+
+if ((failures)); then echo "$failures failure(s)"; exit 1; fi
+trap - EXIT
+cluster_stop
+echo "all passed"
