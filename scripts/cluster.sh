@@ -22,13 +22,14 @@ cluster_start() {
 }
 
 # cluster_start_member BIN DATA_DIR BASE_PORT I INITIAL_CLUSTER
+# (extra flags for every member: $CLUSTER_FLAGS)
 cluster_start_member() {
   local bin=$1 data=$2 base=$3 i=$4 initial=$5
   local client="http://127.0.0.1:$((base + 10 * i))" peer="http://127.0.0.1:$((base + 10 * i + 1))"
   "$bin" --name "n$i" --data-dir "$data/n$i" \
     --listen-client-urls "$client" --advertise-client-urls "$client" \
     --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
-    --initial-cluster "$initial" >>"$data/n$i.log" 2>&1 &
+    --initial-cluster "$initial" ${CLUSTER_FLAGS:-} >>"$data/n$i.log" 2>&1 &
   CLUSTER_PIDS[$i]=$!
 }
 

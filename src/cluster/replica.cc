@@ -1,5 +1,7 @@
 #include "cluster/replica.h"
 
+#include <filesystem>
+
 #include "base/logging.h"
 
 namespace cairn::cluster {
@@ -25,7 +27,11 @@ Result<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options, storage::
 }
 
 Replica::Replica(ReplicaOptions options, storage::Wal* wal, Transport* transport)
-    : options_(std::move(options)), wal_(wal), transport_(transport), random_(options_.seed) {}
+    : options_(std::move(options)),
+      paths_(options_.state_dir),
+      wal_(wal),
+      transport_(transport),
+      random_(options_.seed) {}
 
 Status Replica::Start() {
   Result<std::unique_ptr<kv::MvccStore>> store = kv::MvccStore::Open(options_.state_dir);
@@ -35,8 +41,31 @@ Status Replica::Start() {
   raft::InitialState init;
   init.conf.voters = options_.initial_voters;
   if (std::optional<storage::Wal::GroupState> g = wal_->Group(options_.group)) {
+    if (g->snapshot.index > store_->applied_index()) {
+      // The WAL recorded a snapshot from the leader that the store never
+      // took in: it must still be waiting as the pending archive.
+      if (!std::filesystem::exists(paths_.pending)) {
+        return Status(Code::kDataLoss,
+                      "group " + std::to_string(options_.group) + ": the log starts after a " +
+                          "snapshot at index " + std::to_string(g->snapshot.index) +
+                          " but the state machine is at " +
+                          std::to_string(store_->applied_index()) + " and " + paths_.pending +
+                          " is missing; remove this member's data directory and re-add it");
+      }
+      if (Status s = RestorePending(*store_, paths_); !s.ok()) return s;
+      CAIRN_LOG(WARN) << "group " << options_.group << ": finished installing the snapshot at "
+                      << g->snapshot.index << " that a restart interrupted";
+    }
     init.hard_state = g->hard_state;
     init.snapshot.meta = g->snapshot;
+    last_snapshot_ = g->snapshot.index;
+    if (g->snapshot.index > 0) {
+      // Followers that need a snapshot get the state as it is now (at or
+      // after the snapshot point; they skip entries it already holds).
+      Result<std::string> data = PackStore(*store_, paths_);
+      if (!data.ok()) return data.status();
+      init.snapshot.data = std::move(*data);
+    }
     if (g->last_index >= g->first_index) {
       Result<std::vector<raft::Entry>> entries =
           wal_->Entries(options_.group, g->first_index, g->last_index + 1);
@@ -53,6 +82,7 @@ Status Replica::Start() {
   config.heartbeat_ticks = 1;
   config.pre_vote = true;
   config.check_quorum = true;
+  config.compaction_keep_entries = options_.compaction_keep_entries;
   raft_ = std::make_unique<raft::Raft>(config, &random_, std::move(init));
   info_ = Info{raft_->role(), raft_->term(), raft_->leader(), raft_->commit(), applied_};
 
@@ -215,6 +245,21 @@ void Replica::Handle(Event& event) {
     pending_[id->index] = Pending{id->term, std::move(proposal->done)};
   } else if (std::holds_alternative<Persisted>(event)) {
     FinishReady();
+  } else if (auto* snap = std::get_if<NewSnapshot>(&event)) {
+    Status s = raft_->CreateSnapshot(snap->index, std::move(snap->data));
+    if (!s.ok()) {
+      CAIRN_LOG(WARN) << "group " << options_.group << ": snapshot at " << snap->index
+                      << " not taken: " << s.message();
+      return;
+    }
+    // The WAL may now drop the segments the snapshot covers.
+    storage::GroupWrite write;
+    write.group = options_.group;
+    write.snapshot = raft_->snapshot().meta;
+    CAIRN_LOG(INFO) << "group " << options_.group << ": snapshot at index " << snap->index;
+    wal_->Submit({std::move(write)}, [group = options_.group](Status st) {
+      if (!st.ok()) CAIRN_LOG(ERROR) << "group " << group << ": " << st.message();
+    });
   }
 }
 
@@ -245,9 +290,12 @@ void Replica::HandleReady() {
   for (auto& [done, status] : answered)
     done(status);
   if (rd.snapshot) {
-    // Installing a leader's snapshot arrives with log compaction (the node
-    // does not compact yet, so no leader sends one).
-    CAIRN_CHECK(false) << "group " << options_.group << ": snapshot install is not implemented";
+    // Durable before the WAL records the snapshot point (see SnapshotPaths).
+    Status saved = SavePending(rd.snapshot->data, paths_);
+    CAIRN_CHECK(saved.ok()) << "group " << options_.group
+                            << ": cannot save a received snapshot: " << saved.message();
+    CAIRN_LOG(INFO) << "group " << options_.group << ": received a snapshot at index "
+                    << rd.snapshot->meta.index << " (" << rd.snapshot->data.size() << " bytes)";
   }
   if (!rd.MustPersist()) {
     FinishReady();
@@ -257,6 +305,7 @@ void Replica::HandleReady() {
   write.group = options_.group;
   write.entries = rd.entries;  // the core keeps its own copy until Advance
   write.hard_state = rd.hard_state;
+  if (rd.snapshot) write.snapshot = rd.snapshot->meta;
   wal_->Submit({std::move(write)}, [this](Status s) {
     if (s.ok()) {
       Post(Persisted{});
@@ -277,10 +326,11 @@ void Replica::FinishReady() {
   if (!rd.persisted_messages.empty()) {
     transport_->Send(options_.group, std::move(rd.persisted_messages));
   }
-  if (!rd.committed_entries.empty()) {
+  if (rd.snapshot || !rd.committed_entries.empty()) {
     {
       std::lock_guard<std::mutex> lock(apply_mu_);
-      apply_queue_.push_back(std::move(rd.committed_entries));
+      if (rd.snapshot) apply_queue_.push_back(rd.snapshot->meta);
+      if (!rd.committed_entries.empty()) apply_queue_.push_back(std::move(rd.committed_entries));
     }
     apply_cv_.notify_one();
   }
@@ -291,18 +341,80 @@ void Replica::FinishReady() {
 void Replica::ApplyLoop() {
   while (true) {
     std::vector<raft::Entry> entries;
+    std::optional<raft::SnapshotMeta> snapshot;
     {
       std::unique_lock<std::mutex> lock(apply_mu_);
       apply_cv_.wait(lock, [&] { return apply_stopping_ || !apply_queue_.empty(); });
       if (apply_queue_.empty()) return;
-      while (!apply_queue_.empty()) {
-        for (raft::Entry& e : apply_queue_.front())
-          entries.push_back(std::move(e));
+      // Entries queued back to back apply as one batch; a snapshot goes alone.
+      while (!apply_queue_.empty() && !snapshot) {
+        if (auto* meta = std::get_if<raft::SnapshotMeta>(&apply_queue_.front())) {
+          if (!entries.empty()) break;
+          snapshot = *meta;
+        } else {
+          for (raft::Entry& e : std::get<std::vector<raft::Entry>>(apply_queue_.front())) {
+            entries.push_back(std::move(e));
+          }
+        }
         apply_queue_.pop_front();
       }
     }
-    ApplyEntries(std::move(entries));
+    if (snapshot) {
+      InstallSnapshot(*snapshot);
+    } else {
+      ApplyEntries(std::move(entries));
+      MaybeSnapshot();
+    }
   }
+}
+
+void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
+  Status s = RestorePending(*store_, paths_);
+  CAIRN_CHECK(s.ok()) << "group " << options_.group << ": cannot install the snapshot at "
+                      << meta.index << ": " << s.message();
+  last_snapshot_ = std::max(last_snapshot_, meta.index);
+  std::vector<ProposeDone> lost;
+  std::vector<ReadDone> reads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    applied_ = std::max(applied_, store_->applied_index());
+    info_.applied = applied_;
+    // Proposals the snapshot covers were decided elsewhere; their outcome
+    // here is unknown.
+    for (auto it = pending_.begin(); it != pending_.end() && it->first <= applied_;) {
+      lost.push_back(std::move(it->second.done));
+      it = pending_.erase(it);
+      --pending_count_;
+    }
+    for (auto it = waiting_reads_.begin(); it != waiting_reads_.end();) {
+      if (it->index <= applied_) {
+        reads.push_back(std::move(it->done));
+        it = waiting_reads_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  CAIRN_LOG(INFO) << "group " << options_.group << ": installed the snapshot at index "
+                  << meta.index;
+  for (ProposeDone& done : lost)
+    done(LeaderChanged());
+  for (ReadDone& done : reads)
+    done(Status::Ok());
+}
+
+void Replica::MaybeSnapshot() {
+  if (options_.snapshot_count == 0) return;
+  raft::Index applied = store_->applied_index();
+  if (applied < last_snapshot_ + options_.snapshot_count) return;
+  Result<std::string> data = PackStore(*store_, paths_);
+  if (!data.ok()) {
+    CAIRN_LOG(WARN) << "group " << options_.group
+                    << ": snapshot failed: " << data.status().message();
+    return;
+  }
+  last_snapshot_ = applied;
+  Post(NewSnapshot{applied, std::move(*data)});
 }
 
 void Replica::ApplyEntries(std::vector<raft::Entry> entries) {

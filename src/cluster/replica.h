@@ -17,6 +17,7 @@
 #include "base/random.h"
 #include "base/status.h"
 #include "cairn/raft_request.pb.h"
+#include "cluster/replica_snapshot.h"
 #include "consensus/raft/raft.h"
 #include "kv/mvcc_store.h"
 #include "storage/wal.h"
@@ -43,6 +44,12 @@ struct ReplicaOptions {
   // Proposals waiting for their entry to apply; past it, proposals are
   // refused with kResourceExhausted instead of queueing without bound.
   size_t max_pending = 100000;
+  // Applied entries between snapshots of the state machine (etcd's
+  // --snapshot-count); each lets the Raft log and the WAL drop what it
+  // covers. 0: never.
+  uint64_t snapshot_count = 100000;
+  // Entries kept in the log behind a snapshot, for followers slightly behind.
+  uint64_t compaction_keep_entries = 5000;
   uint64_t seed = 1;
 };
 
@@ -89,6 +96,10 @@ class Replica {
 
  private:
   struct Persisted {};
+  struct NewSnapshot {
+    raft::Index index;
+    std::string data;
+  };
   struct NewProposal {
     std::string data;
     ProposeDone done;
@@ -96,7 +107,11 @@ class Replica {
   struct NewRead {
     ReadDone done;
   };
-  using Event = std::variant<std::vector<raft::Message>, NewProposal, NewRead, Persisted>;
+  using Event =
+      std::variant<std::vector<raft::Message>, NewProposal, NewRead, Persisted, NewSnapshot>;
+  // What the apply thread works through, in order: committed entries, and
+  // snapshots received from the leader (already durable as paths_.pending).
+  using ApplyItem = std::variant<std::vector<raft::Entry>, raft::SnapshotMeta>;
   struct Pending {
     raft::Term term;
     ProposeDone done;
@@ -115,9 +130,12 @@ class Replica {
   void FinishReady();
   void ApplyLoop();
   void ApplyEntries(std::vector<raft::Entry> entries);
+  void InstallSnapshot(const raft::SnapshotMeta& meta);
+  void MaybeSnapshot();
   void FailEverything(const Status& status);
 
   const ReplicaOptions options_;
+  const SnapshotPaths paths_;
   storage::Wal* const wal_;
   Transport* const transport_;
   std::unique_ptr<kv::MvccStore> store_;
@@ -142,7 +160,8 @@ class Replica {
 
   std::mutex apply_mu_;
   std::condition_variable apply_cv_;
-  std::deque<std::vector<raft::Entry>> apply_queue_;
+  std::deque<ApplyItem> apply_queue_;
+  raft::Index last_snapshot_ = 0;  // apply thread only (after Start)
   bool apply_stopping_ = false;
 
   std::thread loop_;

@@ -56,7 +56,7 @@ class LocalNetwork : public Transport {
 
 class Cluster {
  public:
-  explicit Cluster(int n) {
+  explicit Cluster(int n, uint64_t snapshot_count = 0) : snapshot_count_(snapshot_count) {
     for (int i = 1; i <= n; ++i)
       ids_.push_back(i);
     for (raft::NodeId id : ids_)
@@ -79,6 +79,8 @@ class Cluster {
     o.state_dir = dir + "/group1";
     o.tick = 10ms;
     o.seed = id * 7 + restarts_++;
+    o.snapshot_count = snapshot_count_;
+    o.compaction_keep_entries = 5;
     auto r = Replica::Open(o, node.wal.get(), &net_);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     node.replica = std::move(*r);
@@ -164,6 +166,7 @@ class Cluster {
   std::vector<raft::NodeId> ids_;
   std::map<raft::NodeId, Node> nodes_;
   uint64_t restarts_ = 0;
+  uint64_t snapshot_count_ = 0;
 };
 
 TEST(ReplicaTest, ElectsALeaderReplicatesAndReadsLinearizablyOnFollowers) {
@@ -234,6 +237,48 @@ TEST(ReplicaTest, ALeaderCrashKeepsAcknowledgedWritesAndTheNodeCatchesUp) {
   c.Start(leader);  // the old leader comes back and catches up from the log
   EXPECT_TRUE(c.Converged(c.replica(next)->info().applied));
   EXPECT_EQ(c.Get(leader, "k29"), "two");
+}
+
+TEST(ReplicaTest, AFollowerWhoseEntriesWereCompactedAwayCatchesUpFromASnapshot) {
+  Cluster c(3, /*snapshot_count=*/20);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  raft::NodeId lagging = leader == 3 ? 2 : 3;
+  c.Stop(lagging);
+  for (int i = 0; i < 120; ++i) {
+    auto r = c.Put(leader, "k" + std::to_string(i % 30), "v" + std::to_string(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  // The leader has snapshotted and dropped the entries the lagging member
+  // lacks; it can only catch up from a snapshot.
+  c.Start(lagging);
+  ASSERT_TRUE(c.Converged(c.replica(leader)->info().applied));
+  EXPECT_EQ(c.Get(lagging, "k29"), "v119");
+  // It keeps following: new writes reach it, and it survives a restart.
+  ASSERT_TRUE(c.Put(leader, "after", "snapshot").ok());
+  c.Stop(lagging);
+  c.Start(lagging);
+  ASSERT_TRUE(c.Converged(c.replica(leader)->info().applied));
+  EXPECT_EQ(c.Get(lagging, "after"), "snapshot");
+}
+
+TEST(ReplicaTest, AWholeClusterRestartAfterSnapshotsKeepsEverything) {
+  Cluster c(3, /*snapshot_count=*/10);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  for (int i = 0; i < 55; ++i)
+    ASSERT_TRUE(c.Put(leader, "k" + std::to_string(i), "v").ok());
+  for (raft::NodeId id : c.ids())
+    c.Stop(id);
+  for (raft::NodeId id : c.ids())
+    c.Start(id);
+  leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.Barrier(leader).ok());
+  for (int i = 0; i < 55; ++i)
+    EXPECT_EQ(c.Get(leader, "k" + std::to_string(i)), "v");
+  ASSERT_TRUE(c.Put(leader, "more", "x").ok());
+  EXPECT_TRUE(c.Converged(c.replica(leader)->info().applied));
 }
 
 }  // namespace

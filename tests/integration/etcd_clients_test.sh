@@ -11,6 +11,9 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 # A port range unlikely to collide with another test run or `make run`.
 BASE=$((41000 + ($$ % 400) * 50))
 export ETCDCTL_API=3
+# Small snapshot interval and catch-up tail, so that a member down for a
+# while has to catch up from a snapshot.
+export CLUSTER_FLAGS="--snapshot-count 40 --experimental-snapshot-catchup-entries 10"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 expect() {  # expect "<description>" "<expected output>" command...
@@ -95,17 +98,19 @@ then fail "python3-etcd3 checks"; fi
 kill -9 "${CLUSTER_PIDS[1]}"
 wait "${CLUSTER_PIDS[1]}" 2>/dev/null
 cluster_wait_ready "$E2,$E3" 10 || fail "no leader after kill -9 of n1"
-for i in $(seq 1 20); do ctl "$E2" put "after-kill-$i" "$i" >/dev/null || fail "put after kill"; done
+for i in $(seq 1 100); do ctl "$E2" put "after-kill-$i" "$i" >/dev/null || fail "put after kill"; done
 cluster_start_member "$BIN" "$WORK" "$BASE" 1 "$CLUSTER_INITIAL"
 cluster_wait_ready "$E1" 20 || fail "n1 did not rejoin"
-expect "restarted member caught up" "20" count "$E1" after-kill- --prefix
+expect "restarted member caught up" "100" count "$E1" after-kill- --prefix
+grep -q "installed the snapshot" "$WORK/n1.log" && echo "ok: it caught up from a snapshot" ||
+  fail "n1 should have caught up from a snapshot (the others compacted their logs)"
 
 # Restart the whole cluster: everything acknowledged is still there.
 cluster_stop || fail "members did not stop cleanly on SIGTERM"
 cluster_start "$BIN" "$WORK" "$BASE" 3
 cluster_wait_ready "$CLUSTER_ENDPOINTS" 30 || fail "no leader after a full restart"
 expect "data survives a full restart" $'foo\nbaz' ctl "$E3" get foo
-expect "all writes survive a full restart" "20" count "$E2" after-kill- --prefix
+expect "all writes survive a full restart" "100" count "$E2" after-kill- --prefix
 
 if ((failures)); then echo "$failures failure(s)"; exit 1; fi
 trap - EXIT

@@ -120,6 +120,8 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
   app.add_option("--heartbeat-interval", c.heartbeat_interval_ms, "milliseconds");
   app.add_option("--election-timeout", c.election_timeout_ms, "milliseconds");
   app.add_option("--snapshot-count", c.snapshot_count, "applied entries between snapshots");
+  app.add_option("--experimental-snapshot-catchup-entries", c.snapshot_catchup_entries,
+                 "entries kept behind a snapshot for slow followers");
   app.add_option("--max-request-bytes", c.max_request_bytes, "largest client request");
   app.add_option("--max-txn-ops", c.max_txn_ops, "most operations in one txn");
   app.add_option("--quota-backend-bytes", c.quota_backend_bytes, "NOSPACE alarm past this size");
@@ -160,6 +162,7 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
       num("heartbeat-interval", &c.heartbeat_interval_ms);
       num("election-timeout", &c.election_timeout_ms);
       num("snapshot-count", &c.snapshot_count);
+      num("experimental-snapshot-catchup-entries", &c.snapshot_catchup_entries);
       num("max-request-bytes", &c.max_request_bytes);
       num("max-txn-ops", &c.max_txn_ops);
       num("quota-backend-bytes", &c.quota_backend_bytes);

@@ -25,6 +25,9 @@ struct ServerConfig {
   int heartbeat_interval_ms = 100;
   int election_timeout_ms = 1000;
   uint64_t snapshot_count = 100000;
+  // Entries kept behind a snapshot for followers slightly behind (etcd 3.5's
+  // --experimental-snapshot-catchup-entries).
+  uint64_t snapshot_catchup_entries = 5000;
   uint64_t max_request_bytes = 1572864;  // 1.5 MiB
   int max_txn_ops = 128;
   uint64_t quota_backend_bytes = 2ull << 30;

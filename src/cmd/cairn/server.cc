@@ -73,6 +73,8 @@ Status Server::Init() {
   ropts.state_dir = config_.data_dir + "/groups/" + std::to_string(kDataGroup);
   ropts.tick = std::chrono::milliseconds(config_.heartbeat_interval_ms);
   ropts.election_ticks = std::max(2, config_.election_timeout_ms / config_.heartbeat_interval_ms);
+  ropts.snapshot_count = config_.snapshot_count;
+  ropts.compaction_keep_entries = config_.snapshot_catchup_entries;
   ropts.seed = member_id_ ^
                static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   Result<std::unique_ptr<cluster::Replica>> replica =
