@@ -94,16 +94,42 @@ print("ok: python3-etcd3 and the bad-input table")
 PY
 then fail "python3-etcd3 checks"; fi
 
-# kill -9 one member: the other two carry on; it restarts and catches up.
-kill -9 "${CLUSTER_PIDS[1]}"
-wait "${CLUSTER_PIDS[1]}" 2>/dev/null
-cluster_wait_ready "$E2,$E3" 10 || fail "no leader after kill -9 of n1"
-for i in $(seq 1 100); do ctl "$E2" put "after-kill-$i" "$i" >/dev/null || fail "put after kill"; done
-cluster_start_member "$BIN" "$WORK" "$BASE" 1 "$CLUSTER_INITIAL"
-cluster_wait_ready "$E1" 20 || fail "n1 did not rejoin"
-expect "restarted member caught up" "100" count "$E1" after-kill- --prefix
-grep -q "installed the snapshot" "$WORK/n1.log" && echo "ok: it caught up from a snapshot" ||
-  fail "n1 should have caught up from a snapshot (the others compacted their logs)"
+# Status and member list, as etcdctl shows them.
+expect "member list names every member" $'n1\nn2\nn3' \
+  bash -c "etcdctl --endpoints $E1 member list -w json | /usr/bin/python3 -c 'import json,sys; print(\"\\n\".join(sorted(m[\"name\"] for m in json.load(sys.stdin)[\"members\"])))'"
+# The member every endpoint names as leader, as "n<i>".
+leader_member() {
+  ctl "$CLUSTER_ENDPOINTS" endpoint status -w json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+leaders = {r["Status"]["leader"] for r in rows}
+ids = {r["Status"]["header"]["member_id"]: r["Endpoint"] for r in rows}
+assert len(leaders) == 1, rows
+print(ids[leaders.pop()])'
+}
+leader_ep=$(leader_member) || fail "endpoint status does not agree on one leader"
+leader=$(( (${leader_ep##*:} - BASE) / 10 ))
+echo "ok: endpoint status agrees the leader is n$leader ($leader_ep)"
+
+# kill -9 the leader: the other two elect a new one and go on; every
+# acknowledged write is still there; the old leader restarts and catches up.
+others=""
+for i in 1 2 3; do ((i == leader)) || others+="${others:+,}127.0.0.1:$((BASE + 10 * i))"; done
+kill -9 "${CLUSTER_PIDS[$leader]}"
+wait "${CLUSTER_PIDS[$leader]}" 2>/dev/null
+start=$(date +%s%N)
+until ctl "$others" put after-leader-kill yes >/dev/null 2>&1; do
+  (( $(date +%s%N) - start < 20000000000 )) || { fail "no write accepted 20 s after the leader was killed"; break; }
+done
+echo "ok: a new leader took a write $(( ($(date +%s%N) - start) / 1000000 )) ms after kill -9 of the leader (target: 3 s)"
+expect "acknowledged writes survive the leader's death" $'foo\nbaz' ctl "$others" get foo
+for i in $(seq 1 100); do ctl "$others" put "after-kill-$i" "$i" >/dev/null || fail "put after kill"; done
+cluster_start_member "$BIN" "$WORK" "$BASE" "$leader" "$CLUSTER_INITIAL"
+old=127.0.0.1:$((BASE + 10 * leader))
+cluster_wait_ready "$old" 20 || fail "n$leader did not rejoin"
+expect "restarted member caught up" "100" count "$old" after-kill- --prefix
+grep -q "installed the snapshot" "$WORK/n$leader.log" && echo "ok: it caught up from a snapshot" ||
+  fail "n$leader should have caught up from a snapshot (the others compacted their logs)"
 
 # Restart the whole cluster: everything acknowledged is still there.
 cluster_stop || fail "members did not stop cleanly on SIGTERM"

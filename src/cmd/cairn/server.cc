@@ -16,12 +16,12 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
 }
 
 Status Server::Init() {
-  Result<std::vector<Member>> members =
+  Result<std::vector<cmd::Member>> members =
       ParseInitialCluster(config_.initial_cluster, config_.initial_cluster_token);
   if (!members.ok()) return members.status();
   members_ = std::move(*members);
   auto self = std::find_if(members_.begin(), members_.end(),
-                           [&](const Member& m) { return m.name == config_.name; });
+                           [&](const cmd::Member& m) { return m.name == config_.name; });
   if (self == members_.end()) {
     return Status(Code::kInvalidArgument,
                   "--initial-cluster has no member named \"" + config_.name + "\" (--name)");
@@ -42,7 +42,7 @@ Status Server::Init() {
   topts.node_id = member_id_;
   topts.cluster_id = cluster_id_;
   std::vector<raft::NodeId> voters;
-  for (const Member& m : members_) {
+  for (const cmd::Member& m : members_) {
     voters.push_back(m.id);
     if (m.id == member_id_) continue;
     Result<std::string> hp = HostPort(m.peer_urls.front());
@@ -94,6 +94,8 @@ Status Server::Init() {
       });
 
   kv_service_ = std::make_unique<api::KvService>(this);
+  maintenance_service_ = std::make_unique<api::MaintenanceService>(this);
+  cluster_service_ = std::make_unique<api::ClusterService>(this);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder client_builder;
   for (const std::string& url : config_.listen_client_urls) {
@@ -107,6 +109,8 @@ Status Server::Init() {
   client_builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_request_bytes) +
                                           (512 << 10));
   client_builder.RegisterService(kv_service_.get());
+  client_builder.RegisterService(maintenance_service_.get());
+  client_builder.RegisterService(cluster_service_.get());
   client_server_ = client_builder.BuildAndStart();
   if (!client_server_) {
     return Status(Code::kUnavailable, "cannot listen for clients on " +
@@ -166,6 +170,39 @@ void Server::Write(const cairnpb::RaftRequest& request,
 
 void Server::ReadBarrier(std::function<void(Status)> done) {
   replica_->ReadBarrier(std::move(done));
+}
+
+api::NodeInfo::State Server::state() const {
+  cluster::Replica::Info info = replica_->info();
+  State s;
+  s.cluster_id = cluster_id_;
+  s.member_id = member_id_;
+  s.leader = info.leader;
+  s.term = info.term;
+  s.commit_index = info.commit;
+  s.applied_index = info.applied;
+  std::error_code ec;
+  const std::string db = config_.data_dir + "/groups/" + std::to_string(kDataGroup);
+  for (auto it = std::filesystem::recursive_directory_iterator(db, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) s.db_size += static_cast<int64_t>(it->file_size(ec));
+  }
+  return s;
+}
+
+std::vector<api::NodeInfo::Member> Server::members() const {
+  std::vector<NodeInfo::Member> out;
+  for (const cmd::Member& m : members_) {
+    NodeInfo::Member o;
+    o.id = m.id;
+    o.name = m.name;
+    o.peer_urls = m.peer_urls;
+    // Other members' client URLs travel with membership changes, which are
+    // not built yet; a member knows only its own.
+    if (m.id == member_id_) o.client_urls = config_.advertise_client_urls;
+    out.push_back(std::move(o));
+  }
+  return out;
 }
 
 api::KvBackend::Header Server::header() const {

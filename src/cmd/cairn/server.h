@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "api/info_services.h"
 #include "api/kv_backend.h"
 #include "api/kv_service.h"
+#include "api/node_info.h"
 #include "cluster/grpc_transport.h"
 #include "cluster/grpc_transport_service.h"
 #include "cluster/replica.h"
@@ -20,7 +22,7 @@ namespace cairn::cmd {
 
 // One cairn member: its WAL, the data group's replica, the peer transport
 // and the client-facing etcd services, wired together.
-class Server final : public api::KvBackend {
+class Server final : public api::KvBackend, public api::NodeInfo {
  public:
   static Result<std::unique_ptr<Server>> Start(const ServerConfig& config);
   ~Server() override;
@@ -41,13 +43,17 @@ class Server final : public api::KvBackend {
   int max_txn_ops() const override { return config_.max_txn_ops; }
   size_t max_request_bytes() const override { return config_.max_request_bytes; }
 
+  // api::NodeInfo
+  State state() const override;
+  std::vector<NodeInfo::Member> members() const override;
+
  private:
   static constexpr uint64_t kDataGroup = 1;
   explicit Server(ServerConfig config) : config_(std::move(config)) {}
   Status Init();
 
   ServerConfig config_;
-  std::vector<Member> members_;
+  std::vector<cmd::Member> members_;
   uint64_t member_id_ = 0;
   uint64_t cluster_id_ = 0;
   std::vector<std::string> client_addresses_;
@@ -58,6 +64,8 @@ class Server final : public api::KvBackend {
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<cluster::Replica> replica_;
   std::unique_ptr<api::KvService> kv_service_;
+  std::unique_ptr<api::MaintenanceService> maintenance_service_;
+  std::unique_ptr<api::ClusterService> cluster_service_;
   std::unique_ptr<grpc::Server> client_server_;
   std::mutex shutdown_mu_;
   bool shut_down_ = false;

@@ -1,0 +1,52 @@
+#include "api/info_services.h"
+
+namespace cairn::api {
+
+namespace {
+
+void FillHeader(const NodeInfo::State& s, etcdserverpb::ResponseHeader* h) {
+  h->set_cluster_id(s.cluster_id);
+  h->set_member_id(s.member_id);
+  h->set_raft_term(s.term);
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* MaintenanceService::Status(grpc::CallbackServerContext* ctx,
+                                                     const etcdserverpb::StatusRequest*,
+                                                     etcdserverpb::StatusResponse* response) {
+  NodeInfo::State s = node_->state();
+  FillHeader(s, response->mutable_header());
+  response->set_version(kServerVersion);
+  response->set_dbsize(s.db_size);
+  response->set_dbsizeinuse(s.db_size);
+  response->set_leader(s.leader);
+  response->set_raftindex(s.commit_index);
+  response->set_raftterm(s.term);
+  response->set_raftappliedindex(s.applied_index);
+  response->set_islearner(s.is_learner);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext* ctx,
+                                                     const etcdserverpb::MemberListRequest*,
+                                                     etcdserverpb::MemberListResponse* response) {
+  FillHeader(node_->state(), response->mutable_header());
+  for (const NodeInfo::Member& m : node_->members()) {
+    etcdserverpb::Member* out = response->add_members();
+    out->set_id(m.id);
+    out->set_name(m.name);
+    for (const std::string& u : m.peer_urls)
+      out->add_peerurls(u);
+    for (const std::string& u : m.client_urls)
+      out->add_clienturls(u);
+    out->set_islearner(m.is_learner);
+  }
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace cairn::api
