@@ -96,6 +96,7 @@ Status Server::Init() {
   kv_service_ = std::make_unique<api::KvService>(this);
   maintenance_service_ = std::make_unique<api::MaintenanceService>(this);
   cluster_service_ = std::make_unique<api::ClusterService>(this);
+  auth_service_ = std::make_unique<api::AuthService>();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder client_builder;
   for (const std::string& url : config_.listen_client_urls) {
@@ -111,6 +112,7 @@ Status Server::Init() {
   client_builder.RegisterService(kv_service_.get());
   client_builder.RegisterService(maintenance_service_.get());
   client_builder.RegisterService(cluster_service_.get());
+  client_builder.RegisterService(auth_service_.get());
   client_server_ = client_builder.BuildAndStart();
   if (!client_server_) {
     return Status(Code::kUnavailable, "cannot listen for clients on " +

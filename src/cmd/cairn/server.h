@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/auth_service.h"
 #include "api/info_services.h"
 #include "api/kv_backend.h"
 #include "api/kv_service.h"
@@ -66,6 +67,7 @@ class Server final : public api::KvBackend, public api::NodeInfo {
   std::unique_ptr<api::KvService> kv_service_;
   std::unique_ptr<api::MaintenanceService> maintenance_service_;
   std::unique_ptr<api::ClusterService> cluster_service_;
+  std::unique_ptr<api::AuthService> auth_service_;
   std::unique_ptr<grpc::Server> client_server_;
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
