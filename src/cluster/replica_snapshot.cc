@@ -1,10 +1,5 @@
 #include "cluster/replica_snapshot.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "storage/state_engine_fs.h"
@@ -13,34 +8,6 @@
 namespace cairn::cluster {
 
 namespace fsys = std::filesystem;
-
-namespace {
-
-Status Errno(const std::string& op, const std::string& path) {
-  return Status(Code::kInternal, op + " " + path + ": " + std::strerror(errno));
-}
-
-Result<std::string> ReadAll(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
-  std::string out;
-  char buf[1 << 16];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = Errno("read", path);
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
-}  // namespace
 
 SnapshotPaths::SnapshotPaths(const std::string& state_dir)
     : scratch(state_dir + ".snapshot-scratch"), pending(state_dir + ".snapshot-pending") {}
@@ -55,7 +22,8 @@ Result<std::string> PackStore(kv::MvccStore& store, const SnapshotPaths& paths) 
   Result<storage::SnapshotManifest> m = store.CreateSnapshot(dir);
   if (!m.ok()) return m.status();
   Status s = storage::WriteArchive(dir, archive);
-  Result<std::string> data = s.ok() ? ReadAll(archive) : Result<std::string>(s);
+  Result<std::string> data =
+      s.ok() ? storage::fs::ReadSmallFile(archive, UINT64_MAX) : Result<std::string>(s);
   fsys::remove_all(paths.scratch, ec);
   return data;
 }

@@ -34,44 +34,13 @@ constexpr uint32_t kArchiveVersion = 1;
 constexpr uint32_t kMaxFiles = 1 << 20;
 constexpr size_t kChunk = 1 << 20;
 
+// errno right after the failing call.
 Status Errno(const std::string& what, const std::string& path) {
-  const int err = errno;
-  const Code code = err == ENOSPC ? Code::kResourceExhausted : Code::kInternal;
-  return Status(code, what + " " + path + ": " + std::strerror(err));
+  return fs::Errno(what, path, errno);
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  int Close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
-Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return Errno("write", path);
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return Status::Ok();
-}
+using fs::Fd;
+using fs::WriteAll;
 
 // Appends to the archive while keeping the CRC of everything written.
 class ArchiveWriter {

@@ -17,32 +17,22 @@ namespace {
 
 constexpr size_t kBufferBytes = 1 << 20;
 
+}  // namespace
+
 Status Errno(const std::string& what, const std::string& path, int err) {
   const Code code = err == ENOSPC ? Code::kResourceExhausted : Code::kInternal;
   return Status(code, what + " " + path + ": " + std::strerror(err));
 }
 
-// Closes on every path out, so error returns cannot leak descriptors.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  // Closing can report a deferred write error; callers that wrote use this.
-  int Close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
+Fd::~Fd() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
- private:
-  int fd_;
-};
+int Fd::Close() {
+  const int rc = ::close(fd_);
+  fd_ = -1;
+  return rc;
+}
 
 Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
   while (n > 0) {
@@ -56,8 +46,6 @@ Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 bool Exists(const std::string& path) {
   struct stat st;

@@ -46,4 +46,27 @@ bool IsPlainFileName(Slice name);
 
 std::string Join(const std::string& dir, const std::string& name);
 
+// errno (as captured by the caller) as a Status naming the operation and
+// path; ENOSPC is kResourceExhausted so callers can tell a full disk.
+Status Errno(const std::string& what, const std::string& path, int err);
+
+// Writes all of [p, p+n) to fd, retrying short writes and EINTR.
+Status WriteAll(int fd, const char* p, size_t n, const std::string& path);
+
+// Closes on every path out, so error returns cannot leak descriptors.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd();
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+  // Closing can report a deferred write error; callers that wrote use this.
+  int Close();
+
+ private:
+  int fd_;
+};
+
 }  // namespace cairn::storage::fs
