@@ -397,6 +397,7 @@ void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
   }
   CAIRN_LOG(INFO) << "group " << options_.group << ": installed the snapshot at index "
                   << meta.index;
+  if (options_.on_applied) options_.on_applied(store_->current_revision());
   for (ProposeDone& done : lost)
     done(LeaderChanged());
   for (ReadDone& done : reads)
@@ -440,6 +441,7 @@ void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
   CAIRN_CHECK(results.ok()) << "group " << options_.group
                             << ": the state machine cannot apply committed entries: "
                             << results.status().message();
+  if (options_.on_applied && !log.empty()) options_.on_applied(store_->current_revision());
   std::vector<std::pair<ProposeDone, Result<kv::ApplyResult>>> proposals;
   std::vector<ReadDone> reads;
   {

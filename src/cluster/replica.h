@@ -51,6 +51,9 @@ struct ReplicaOptions {
   // Entries kept in the log behind a snapshot, for followers slightly behind.
   uint64_t compaction_keep_entries = 5000;
   uint64_t seed = 1;
+  // Called on the apply thread after each applied batch or installed
+  // snapshot, with the store's current revision (watches). Must not block.
+  std::function<void(int64_t revision)> on_applied;
 };
 
 // One consensus group on this node: the Raft core stepped by a loop thread,

@@ -98,6 +98,74 @@ expect "auth says plainly it is not there yet" \
   "Error: rpc error: code = Unimplemented desc = cairn: authentication is not implemented yet (planned with TLS and role-based access)" \
   error_of ctl "$E1" user list
 
+# Watch. etcdctl watch runs until killed: every use is bounded by timeout.
+# Until FILE holds WANT (trailing newlines aside), at most 10 s: wait_output FILE WANT
+wait_output() {
+  local deadline=$((SECONDS + 10))
+  while ((SECONDS < deadline)); do
+    [[ "$(cat "$1")" == "$2" ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wrev=$(ctl "$E1" put w/a 1 -w json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])')
+ctl "$E2" put w/b 2 >/dev/null && ctl "$E3" put other 3 >/dev/null && ctl "$E1" del w/a >/dev/null
+timeout 10 etcdctl --endpoints "$E2" watch w/ --prefix --rev="$wrev" >"$WORK/watch-history.out" 2>&1 &
+wpid=$!
+want_history=$'PUT\nw/a\n1\nPUT\nw/b\n2\nDELETE\nw/a'
+wait_output "$WORK/watch-history.out" "$want_history" && echo "ok: etcdctl watch --prefix --rev replays history" ||
+  fail "etcdctl watch --rev: expected [$want_history], got [$(cat "$WORK/watch-history.out")]"
+kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
+# Live events written through one member, watched on another.
+timeout 15 etcdctl --endpoints "$E3" watch live/ --prefix --prev-kv >"$WORK/watch-live.out" 2>&1 &
+wpid=$!
+sleep 1  # let the watch be created before writing
+ctl "$E1" put live/x 1 >/dev/null && ctl "$E2" put live/x 2 >/dev/null && ctl "$E1" put nolive y >/dev/null &&
+  ctl "$E2" del live/x >/dev/null
+want_live=$'PUT\nlive/x\n1\nPUT\nlive/x\n1\nlive/x\n2\nDELETE\nlive/x\n2\nlive/x'
+wait_output "$WORK/watch-live.out" "$want_live" && echo "ok: etcdctl watch --prefix --prev-kv gets live puts and deletes" ||
+  fail "etcdctl live watch: expected [$want_live], got [$(cat "$WORK/watch-live.out")]"
+kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
+expect "watch from a compacted revision is canceled" \
+  "watch was canceled (etcdserver: mvcc: required revision has been compacted)" \
+  bash -c "timeout 10 etcdctl --endpoints $E1 watch foo --rev=1 2>&1 | head -n 1"
+
+# python3-etcd3's watches: a prefix callback for live events, and the
+# iterator from a past revision (canceled by a timer if events never come).
+if ! timeout 60 /usr/bin/python3 - "$((BASE + 30))" "$((BASE + 10))" <<'PY'
+import queue, sys, threading, etcd3
+c = etcd3.client(host="127.0.0.1", port=int(sys.argv[1]))
+w = etcd3.client(host="127.0.0.1", port=int(sys.argv[2]))
+q = queue.Queue()
+wid = c.add_watch_prefix_callback("pyw/", q.put)
+first = w.put("pyw/1", "a").header.revision
+w.put("pyx", "not watched")
+w.delete("pyw/1")
+got = []
+while len(got) < 2:
+    r = q.get(timeout=10)
+    if isinstance(r, Exception):
+        raise r
+    got.extend(r.events)
+assert [type(e).__name__ for e in got] == ["PutEvent", "DeleteEvent"], got
+assert got[0].key == b"pyw/1" and got[0].value == b"a" and got[1].key == b"pyw/1", got
+c.cancel_watch(wid)
+events, cancel = c.watch_prefix("pyw/", start_revision=first)
+timer = threading.Timer(10, cancel)
+timer.start()
+seen = []
+for e in events:
+    seen.append((type(e).__name__, e.key, e.mod_revision))
+    if len(seen) == 2:
+        break
+cancel()
+timer.cancel()
+assert [s[:2] for s in seen] == [("PutEvent", b"pyw/1"), ("DeleteEvent", b"pyw/1")], seen
+assert seen[0][2] == first, seen
+print("ok: python3-etcd3 watches (callback, iterator from a past revision)")
+PY
+then fail "python3-etcd3 watch checks"; fi
+
 # Status and member list, as etcdctl shows them.
 expect "member list names every member" $'n1\nn2\nn3' \
   bash -c "etcdctl --endpoints $E1 member list -w json | /usr/bin/python3 -c 'import json,sys; print(\"\\n\".join(sorted(m[\"name\"] for m in json.load(sys.stdin)[\"members\"])))'"

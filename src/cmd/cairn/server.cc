@@ -75,6 +75,9 @@ Status Server::Init() {
   ropts.election_ticks = std::max(2, config_.election_timeout_ms / config_.heartbeat_interval_ms);
   ropts.snapshot_count = config_.snapshot_count;
   ropts.compaction_keep_entries = config_.snapshot_catchup_entries;
+  ropts.on_applied = [this](int64_t /*revision*/) {
+    if (api::WatchHub* hub = watch_hub_ptr_.load(std::memory_order_acquire)) hub->Notify();
+  };
   ropts.seed = member_id_ ^
                static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   Result<std::unique_ptr<cluster::Replica>> replica =
@@ -94,6 +97,12 @@ Status Server::Init() {
       });
 
   kv_service_ = std::make_unique<api::KvService>(this);
+  api::WatchHubOptions wopts;
+  wopts.max_response_bytes = config_.max_request_bytes;
+  watch_hub_ = std::make_unique<api::WatchHub>(
+      &replica_->store(), [this] { return header(); }, wopts);
+  watch_hub_ptr_.store(watch_hub_.get(), std::memory_order_release);
+  watch_service_ = std::make_unique<api::WatchService>(watch_hub_.get());
   maintenance_service_ = std::make_unique<api::MaintenanceService>(this);
   cluster_service_ = std::make_unique<api::ClusterService>(this);
   auth_service_ = std::make_unique<api::AuthService>();
@@ -110,6 +119,7 @@ Status Server::Init() {
   client_builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_request_bytes) +
                                           (512 << 10));
   client_builder.RegisterService(kv_service_.get());
+  client_builder.RegisterService(watch_service_.get());
   client_builder.RegisterService(maintenance_service_.get());
   client_builder.RegisterService(cluster_service_.get());
   client_builder.RegisterService(auth_service_.get());
@@ -145,9 +155,14 @@ void Server::Shutdown() {
     client_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
   if (peer_server_) peer_server_->Shutdown(std::chrono::system_clock::now());
+  // The hub reads the replica's store: it stops before the replica goes.
+  watch_hub_ptr_.store(nullptr, std::memory_order_release);
+  if (watch_hub_) watch_hub_->Stop();
   replica_.reset();
   transport_.reset();
   client_server_.reset();
+  watch_service_.reset();
+  watch_hub_.reset();
   peer_server_.reset();
   wal_.reset();
 }

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,8 @@
 #include "api/kv_backend.h"
 #include "api/kv_service.h"
 #include "api/node_info.h"
+#include "api/watch_hub.h"
+#include "api/watch_service.h"
 #include "cluster/grpc_transport.h"
 #include "cluster/grpc_transport_service.h"
 #include "cluster/replica.h"
@@ -64,6 +67,12 @@ class Server final : public api::KvBackend, public api::NodeInfo {
   std::unique_ptr<cluster::PeerService> peer_service_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<cluster::Replica> replica_;
+  // Watches read the replica's store; the replica's apply thread notifies
+  // the hub through this pointer (null before the hub exists and once it
+  // has stopped).
+  std::unique_ptr<api::WatchHub> watch_hub_;
+  std::atomic<api::WatchHub*> watch_hub_ptr_{nullptr};
+  std::unique_ptr<api::WatchService> watch_service_;
   std::unique_ptr<api::KvService> kv_service_;
   std::unique_ptr<api::MaintenanceService> maintenance_service_;
   std::unique_ptr<api::ClusterService> cluster_service_;
