@@ -29,6 +29,9 @@ Result<std::unique_ptr<Replica>> Replica::Open(ReplicaOptions options, storage::
 Replica::Replica(ReplicaOptions options, storage::Wal* wal, Transport* transport)
     : options_(std::move(options)),
       paths_(options_.state_dir),
+      request_timeout_(options_.request_timeout.count() > 0
+                           ? std::chrono::steady_clock::duration(options_.request_timeout)
+                           : std::chrono::seconds(5) + 2 * options_.tick * options_.election_ticks),
       wal_(wal),
       transport_(transport),
       random_(options_.seed) {}
@@ -160,8 +163,7 @@ Replica::Info Replica::info() const {
 void Replica::Loop() {
   using Clock = std::chrono::steady_clock;
   auto next_tick = Clock::now() + options_.tick;
-  const auto request_timeout =
-      std::chrono::seconds(5) + 2 * options_.tick * options_.election_ticks;
+  const auto request_timeout = request_timeout_;
   std::map<uint64_t, Clock::time_point> read_deadlines;
   std::deque<Event> events;
   while (true) {
@@ -211,6 +213,7 @@ void Replica::Loop() {
       }
       for (ReadDone& done : expired)
         done(RequestTimedOut());
+      ExpireProposals();
     }
     if (!ready_ && raft_->HasReady()) HandleReady();
     std::lock_guard<std::mutex> lock(mu_);
@@ -242,7 +245,8 @@ void Replica::Handle(Event& event) {
       return;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    pending_[id->index] = Pending{id->term, std::move(proposal->done)};
+    pending_[id->index] = Pending{id->term, std::move(proposal->done),
+                                  std::chrono::steady_clock::now() + request_timeout_};
   } else if (std::holds_alternative<Persisted>(event)) {
     FinishReady();
   } else if (auto* snap = std::get_if<NewSnapshot>(&event)) {
@@ -472,6 +476,23 @@ void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
     done(std::move(result));
   for (ReadDone& done : reads)
     done(Status::Ok());
+}
+
+void Replica::ExpireProposals() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<ProposeDone> expired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Proposals enter in index order, so deadlines rise along the map: stop
+    // at the first that has not passed (an out-of-order one waits a tick).
+    for (auto it = pending_.begin(); it != pending_.end() && it->second.deadline <= now;) {
+      expired.push_back(std::move(it->second.done));
+      it = pending_.erase(it);
+      --pending_count_;
+    }
+  }
+  for (ProposeDone& done : expired)
+    done(RequestTimedOut());
 }
 
 void Replica::FailEverything(const Status& status) {

@@ -51,6 +51,10 @@ struct ReplicaOptions {
   // Entries kept in the log behind a snapshot, for followers slightly behind.
   uint64_t compaction_keep_entries = 5000;
   uint64_t seed = 1;
+  // How long a proposal or read may wait before it fails with
+  // "etcdserver: request timed out" (0: etcd's 5 s plus two election
+  // timeouts). The write may still happen after that: its outcome is unknown.
+  std::chrono::milliseconds request_timeout{0};
   // Called on the apply thread after each applied batch or installed
   // snapshot, with the store's current revision (watches). Must not block.
   std::function<void(int64_t revision)> on_applied;
@@ -118,6 +122,7 @@ class Replica {
   struct Pending {
     raft::Term term;
     ProposeDone done;
+    std::chrono::steady_clock::time_point deadline;
   };
   struct WaitingRead {
     raft::Index index;
@@ -136,9 +141,14 @@ class Replica {
   void InstallSnapshot(const raft::SnapshotMeta& meta);
   void MaybeSnapshot();
   void FailEverything(const Status& status);
+  // Fails proposals whose deadline passed (never answered: the entry was
+  // lost with a leader that could not commit it, or the cluster has no
+  // quorum).
+  void ExpireProposals();
 
   const ReplicaOptions options_;
   const SnapshotPaths paths_;
+  const std::chrono::steady_clock::duration request_timeout_;
   storage::Wal* const wal_;
   Transport* const transport_;
   std::unique_ptr<kv::MvccStore> store_;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <set>
 #include <thread>
 
 namespace cairn::cluster {
@@ -36,6 +37,7 @@ class LocalNetwork : public Transport {
   void Send(uint64_t, std::vector<raft::Message> messages) override {
     std::lock_guard<std::mutex> lock(mu_);
     for (raft::Message& m : messages) {
+      if (isolated_.count(m.from) || isolated_.count(m.to)) continue;
       auto it = nodes_.find(m.to);
       if (it != nodes_.end()) it->second->Receive({std::move(m)});
     }
@@ -48,10 +50,20 @@ class LocalNetwork : public Transport {
     std::lock_guard<std::mutex> lock(mu_);
     nodes_.erase(id);
   }
+  // Drops every message to or from `id` (it keeps running).
+  void Isolate(raft::NodeId id, bool isolated) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (isolated) {
+      isolated_.insert(id);
+    } else {
+      isolated_.erase(id);
+    }
+  }
 
  private:
   std::mutex mu_;
   std::map<raft::NodeId, Replica*> nodes_;
+  std::set<raft::NodeId> isolated_;
 };
 
 class Cluster {
@@ -81,6 +93,7 @@ class Cluster {
     o.seed = id * 7 + restarts_++;
     o.snapshot_count = snapshot_count_;
     o.compaction_keep_entries = 5;
+    o.request_timeout = 500ms;
     auto r = Replica::Open(o, node.wal.get(), &net_);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     node.replica = std::move(*r);
@@ -95,6 +108,7 @@ class Cluster {
   }
 
   Replica* replica(raft::NodeId id) { return nodes_[id].replica.get(); }
+  LocalNetwork& net() { return net_; }
 
   // The leader all running replicas agree on, waiting up to 20 s for one.
   raft::NodeId WaitForLeader() {
@@ -113,9 +127,14 @@ class Cluster {
     cairnpb::RaftRequest req;
     req.mutable_put()->set_key(key);
     req.mutable_put()->set_value(value);
-    std::promise<Result<kv::ApplyResult>> p;
-    replica(via)->Propose(req, [&](Result<kv::ApplyResult> r) { p.set_value(std::move(r)); });
-    return p.get_future().get();
+    // Shared: an answer may come after this gives up waiting.
+    auto p = std::make_shared<std::promise<Result<kv::ApplyResult>>>();
+    std::future<Result<kv::ApplyResult>> f = p->get_future();
+    replica(via)->Propose(req, [p](Result<kv::ApplyResult> r) { p->set_value(std::move(r)); });
+    if (f.wait_for(30s) != std::future_status::ready) {
+      return Status(Code::kDeadlineExceeded, "test: no answer to a proposal within 30 s");
+    }
+    return f.get();
   }
 
   Status Barrier(raft::NodeId via) {
@@ -279,6 +298,22 @@ TEST(ReplicaTest, AWholeClusterRestartAfterSnapshotsKeepsEverything) {
     EXPECT_EQ(c.Get(leader, "k" + std::to_string(i)), "v");
   ASSERT_TRUE(c.Put(leader, "more", "x").ok());
   EXPECT_TRUE(c.Converged(c.replica(leader)->info().applied));
+}
+
+TEST(ReplicaTest, AWriteThatCannotCommitTimesOutInsteadOfHanging) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  c.net().Isolate(leader, true);  // it still believes it leads, for a while
+  auto r = c.Put(leader, "stranded", "v");
+  ASSERT_FALSE(r.ok());
+  // Either the proposal waited out the request timeout, or the leader
+  // noticed it lost its quorum first and the entry was lost with it.
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().ToString();
+  c.net().Isolate(leader, false);
+  raft::NodeId now = c.WaitForLeader();
+  ASSERT_NE(now, raft::kNoNode);
+  ASSERT_TRUE(c.Barrier(now).ok());
 }
 
 }  // namespace
