@@ -1,6 +1,8 @@
 #include "cluster/replica.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "base/logging.h"
 
@@ -107,6 +109,12 @@ Replica::~Replica() {
   }
   apply_cv_.notify_all();
   if (applier_.joinable()) applier_.join();
+  {
+    // The WAL answers every submission (done, failed or closed) and outlives
+    // the replica.
+    std::unique_lock<std::mutex> lock(wal_mu_);
+    wal_cv_.wait(lock, [&] { return wal_inflight_ == 0; });
+  }
   FailEverything(Status(Code::kUnavailable, "etcdserver: server stopped"));
 }
 
@@ -140,6 +148,18 @@ void Replica::Propose(const cairnpb::RaftRequest& request, ProposeDone done) {
     ++pending_count_;
   }
   Post(NewProposal{request.SerializeAsString(), std::move(done)});
+}
+
+bool Replica::HandOverLeadership(std::chrono::milliseconds timeout) {
+  if (info().role != raft::Role::kLeader) return true;
+  Post(HandOver{});
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    Info now = info();
+    if (now.role != raft::Role::kLeader && now.leader != options_.id) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
 }
 
 void Replica::ReadBarrier(ReadDone done) {
@@ -249,6 +269,22 @@ void Replica::Handle(Event& event) {
                                   std::chrono::steady_clock::now() + request_timeout_};
   } else if (std::holds_alternative<Persisted>(event)) {
     FinishReady();
+  } else if (std::holds_alternative<HandOver>(event)) {
+    // The voter with the longest log catches up soonest.
+    raft::NodeId target = raft::kNoNode;
+    raft::Index best = 0;
+    for (const auto& [id, pr] : raft_->progress()) {
+      bool voter = std::find(raft_->conf().voters.begin(), raft_->conf().voters.end(), id) !=
+                   raft_->conf().voters.end();
+      if (id != options_.id && voter && (target == raft::kNoNode || pr.match > best)) {
+        target = id;
+        best = pr.match;
+      }
+    }
+    if (target == raft::kNoNode) return;
+    Status s = raft_->TransferLeadership(target);
+    CAIRN_LOG(INFO) << "group " << options_.group << ": handing leadership over to " << target
+                    << (s.ok() ? "" : ": " + s.message());
   } else if (auto* snap = std::get_if<NewSnapshot>(&event)) {
     Status s = raft_->CreateSnapshot(snap->index, std::move(snap->data));
     if (!s.ok()) {
@@ -310,18 +346,26 @@ void Replica::HandleReady() {
   write.entries = rd.entries;  // the core keeps its own copy until Advance
   write.hard_state = rd.hard_state;
   if (rd.snapshot) write.snapshot = rd.snapshot->meta;
+  {
+    std::lock_guard<std::mutex> lock(wal_mu_);
+    ++wal_inflight_;
+  }
   wal_->Submit({std::move(write)}, [this](Status s) {
     if (s.ok()) {
       Post(Persisted{});
-      return;
+    } else {
+      // Nothing may be acknowledged after a failed write: the replica stops.
+      CAIRN_LOG(ERROR) << "group " << options_.group << ": " << s.message();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        fatal_ = s;
+      }
+      FailEverything(s);
     }
-    // Nothing may be acknowledged after a failed write: the replica stops.
-    CAIRN_LOG(ERROR) << "group " << options_.group << ": " << s.message();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      fatal_ = s;
-    }
-    FailEverything(s);
+    // Last use of `this`: the destructor may go on once this is released.
+    std::lock_guard<std::mutex> lock(wal_mu_);
+    --wal_inflight_;
+    wal_cv_.notify_all();
   });
 }
 

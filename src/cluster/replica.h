@@ -89,6 +89,12 @@ class Replica {
   // everything committed when the read was asked: from then on a local read
   // is linearizable.
   void ReadBarrier(ReadDone done);
+  // Thread-safe. When this replica leads, asks the most up-to-date voter to
+  // take over (Raft's leadership transfer), so that stopping this member
+  // costs clients a moment instead of an election timeout; then waits up to
+  // `timeout` for another member to lead. True if one does (or this one did
+  // not lead).
+  bool HandOverLeadership(std::chrono::milliseconds timeout);
 
   kv::MvccStore& store() { return *store_; }
 
@@ -103,6 +109,7 @@ class Replica {
 
  private:
   struct Persisted {};
+  struct HandOver {};
   struct NewSnapshot {
     raft::Index index;
     std::string data;
@@ -114,8 +121,8 @@ class Replica {
   struct NewRead {
     ReadDone done;
   };
-  using Event =
-      std::variant<std::vector<raft::Message>, NewProposal, NewRead, Persisted, NewSnapshot>;
+  using Event = std::variant<std::vector<raft::Message>, NewProposal, NewRead, Persisted,
+                             NewSnapshot, HandOver>;
   // What the apply thread works through, in order: committed entries, and
   // snapshots received from the leader (already durable as paths_.pending).
   using ApplyItem = std::variant<std::vector<raft::Entry>, raft::SnapshotMeta>;
@@ -176,6 +183,12 @@ class Replica {
   std::deque<ApplyItem> apply_queue_;
   raft::Index last_snapshot_ = 0;  // apply thread only (after Start)
   bool apply_stopping_ = false;
+
+  // WAL submissions whose callback (which uses `this`) has not finished:
+  // the destructor waits for them.
+  std::mutex wal_mu_;
+  std::condition_variable wal_cv_;
+  int wal_inflight_ = 0;
 
   std::thread loop_;
   std::thread applier_;

@@ -300,6 +300,24 @@ TEST(ReplicaTest, AWholeClusterRestartAfterSnapshotsKeepsEverything) {
   EXPECT_TRUE(c.Converged(c.replica(leader)->info().applied));
 }
 
+TEST(ReplicaTest, ALeaderHandsOverLeadershipBeforeStopping) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.Put(leader, "k", "v").ok());
+  ASSERT_TRUE(c.replica(leader)->HandOverLeadership(5000ms));
+  raft::NodeId next = raft::kNoNode;
+  for (int i = 0; i < 1000 && (next == raft::kNoNode || next == leader); ++i) {
+    next = c.WaitForLeader();
+  }
+  ASSERT_NE(next, leader);
+  c.Stop(leader);
+  auto r = c.Put(next, "after", "handover");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(c.Barrier(next).ok());
+  EXPECT_EQ(c.Get(next, "k"), "v");
+}
+
 TEST(ReplicaTest, AWriteThatCannotCommitTimesOutInsteadOfHanging) {
   Cluster c(3);
   raft::NodeId leader = c.WaitForLeader();

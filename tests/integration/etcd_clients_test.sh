@@ -183,6 +183,20 @@ leader_ep=$(leader_member) || fail "endpoint status does not agree on one leader
 leader=$(( (${leader_ep##*:} - BASE) / 10 ))
 echo "ok: endpoint status agrees the leader is n$leader ($leader_ep)"
 
+# SIGTERM the leader: it hands leadership over before it stops, and the
+# others take writes at once; then it comes back.
+kill -TERM "${CLUSTER_PIDS[$leader]}"
+wait "${CLUSTER_PIDS[$leader]}" 2>/dev/null
+grep -q "leadership handed over before stopping" "$WORK/n$leader.log" &&
+  echo "ok: the leader handed leadership over on SIGTERM" || fail "no leadership handover on SIGTERM"
+others=""
+for i in 1 2 3; do ((i == leader)) || others+="${others:+,}127.0.0.1:$((BASE + 10 * i))"; done
+expect "a write right after the leader stopped" "OK" ctl "$others" put after-term yes
+cluster_start_member "$BIN" "$WORK" "$BASE" "$leader" "$CLUSTER_INITIAL"
+cluster_wait_ready "$CLUSTER_ENDPOINTS" 20 || fail "n$leader did not come back after SIGTERM"
+leader_ep=$(leader_member) || fail "endpoint status does not agree on one leader"
+leader=$(( (${leader_ep##*:} - BASE) / 10 ))
+
 # kill -9 the leader: the other two elect a new one and go on; every
 # acknowledged write is still there; the old leader restarts and catches up.
 others=""

@@ -149,6 +149,17 @@ void Server::Shutdown() {
     if (shut_down_) return;
     shut_down_ = true;
   }
+  // A leader hands over first, so clients wait for a transfer (a round
+  // trip or two), not for an election timeout.
+  if (replica_) {
+    auto timeout = std::chrono::milliseconds(2 * config_.election_timeout_ms);
+    if (replica_->info().role == raft::Role::kLeader) {
+      bool moved = replica_->HandOverLeadership(timeout);
+      CAIRN_LOG(INFO) << "cairn member " << config_.name
+                      << (moved ? ": leadership handed over before stopping"
+                                : ": could not hand leadership over; stopping anyway");
+    }
+  }
   // Client calls in flight get a moment to finish (the replica still runs);
   // peer streams never end on their own, so the peer server stops at once.
   if (client_server_) {
