@@ -18,28 +18,17 @@
 
 #include "cluster/grpc_transport_service.h"
 #include "cluster/replica.h"
+#include "replica_checks.h"
 
 namespace cairn::cluster {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kClusterId = 0xCA1C;
 constexpr uint64_t kGroup = 1;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (std::filesystem::temp_directory_path() / "cairn-grpc-XXXXXX").string();
-    path_ = ::mkdtemp(t.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string Address(int port) {
   return "127.0.0.1:" + std::to_string(port);
@@ -111,28 +100,15 @@ class GrpcCluster {
   }
 
   Replica* replica(raft::NodeId id) { return nodes_[id].replica.get(); }
+  testing::ReplicaOf Lookup() {
+    return [this](raft::NodeId id) { return replica(id); };
+  }
   GrpcTransport* transport(raft::NodeId id) { return nodes_[id].transport.get(); }
   PeerService* service(raft::NodeId id) { return nodes_[id].peer.service.get(); }
   int port(raft::NodeId id) { return nodes_[id].peer.port; }
   const std::vector<raft::NodeId>& ids() const { return ids_; }
 
-  // A leader that every running replica recognises, waiting up to 20 s.
-  raft::NodeId WaitForLeader() {
-    auto deadline = Clock::now() + 20s;
-    while (Clock::now() < deadline) {
-      raft::NodeId leader = raft::kNoNode;
-      for (raft::NodeId id : ids_) {
-        if (replica(id) != nullptr && replica(id)->info().role == raft::Role::kLeader) leader = id;
-      }
-      bool agreed = leader != raft::kNoNode;
-      for (raft::NodeId id : ids_) {
-        if (replica(id) != nullptr && replica(id)->info().leader != leader) agreed = false;
-      }
-      if (agreed) return leader;
-      std::this_thread::sleep_for(5ms);
-    }
-    return raft::kNoNode;
-  }
+  raft::NodeId WaitForLeader() { return testing::WaitForLeader(ids_, Lookup()); }
 
   Result<kv::ApplyResult> Propose(raft::NodeId via, const cairnpb::RaftRequest& request) {
     std::promise<Result<kv::ApplyResult>> p;
@@ -164,41 +140,13 @@ class GrpcCluster {
     return last;
   }
 
-  Status Barrier(raft::NodeId via) {
-    std::promise<Status> p;
-    replica(via)->ReadBarrier([&](Status s) { p.set_value(s); });
-    return p.get_future().get();
-  }
+  Status Barrier(raft::NodeId via) { return testing::Barrier(replica(via)); }
 
   std::string Get(raft::NodeId id, const std::string& key) {
-    etcdserverpb::RangeRequest req;
-    req.set_key(key);
-    auto r = replica(id)->store().Range(req);
-    if (!r.ok() || r->kvs_size() == 0) return "<missing>";
-    return r->kvs(0).value();
+    return testing::Get(replica(id), key);
   }
 
-  // Waits until every running replica has applied `index`, then compares.
-  bool Converged(raft::Index index) {
-    auto deadline = Clock::now() + 20s;
-    while (Clock::now() < deadline) {
-      bool all = true;
-      for (raft::NodeId id : ids_) {
-        if (replica(id) != nullptr && replica(id)->info().applied < index) all = false;
-      }
-      if (all) break;
-      std::this_thread::sleep_for(5ms);
-    }
-    std::optional<uint32_t> digest;
-    for (raft::NodeId id : ids_) {
-      if (replica(id) == nullptr) continue;
-      if (replica(id)->info().applied < index) return false;
-      auto d = replica(id)->store().Digest();
-      if (!d.ok() || (digest && *digest != *d)) return false;
-      digest = *d;
-    }
-    return true;
-  }
+  bool Converged(raft::Index index) { return testing::Converged(ids_, Lookup(), index); }
 
   static cairnpb::RaftRequest PutRequest(const std::string& key, const std::string& value) {
     cairnpb::RaftRequest req;

@@ -13,23 +13,13 @@
 #include <set>
 #include <thread>
 
+#include "replica_checks.h"
+
 namespace cairn::cluster {
 namespace {
 
 using namespace std::chrono_literals;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (std::filesystem::temp_directory_path() / "cairn-replica-XXXXXX").string();
-    path_ = ::mkdtemp(t.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 // Delivers each message to the replica it is addressed to, if that one runs.
 class LocalNetwork : public Transport {
@@ -108,20 +98,12 @@ class Cluster {
   }
 
   Replica* replica(raft::NodeId id) { return nodes_[id].replica.get(); }
+  testing::ReplicaOf Lookup() {
+    return [this](raft::NodeId id) { return replica(id); };
+  }
   LocalNetwork& net() { return net_; }
 
-  // The leader all running replicas agree on, waiting up to 20 s for one.
-  raft::NodeId WaitForLeader() {
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (raft::NodeId id : ids_) {
-        Replica* r = replica(id);
-        if (r != nullptr && r->info().role == raft::Role::kLeader) return id;
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    return raft::kNoNode;
-  }
+  raft::NodeId WaitForLeader() { return testing::WaitForLeader(ids_, Lookup()); }
 
   Result<kv::ApplyResult> Put(raft::NodeId via, const std::string& key, const std::string& value) {
     cairnpb::RaftRequest req;
@@ -137,41 +119,13 @@ class Cluster {
     return f.get();
   }
 
-  Status Barrier(raft::NodeId via) {
-    std::promise<Status> p;
-    replica(via)->ReadBarrier([&](Status s) { p.set_value(s); });
-    return p.get_future().get();
-  }
+  Status Barrier(raft::NodeId via) { return testing::Barrier(replica(via)); }
 
   std::string Get(raft::NodeId id, const std::string& key) {
-    etcdserverpb::RangeRequest req;
-    req.set_key(key);
-    auto r = replica(id)->store().Range(req);
-    if (!r.ok() || r->kvs_size() == 0) return "<missing>";
-    return r->kvs(0).value();
+    return testing::Get(replica(id), key);
   }
 
-  // Waits until every running replica has applied `index`, then compares.
-  bool Converged(raft::Index index) {
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      bool all = true;
-      for (raft::NodeId id : ids_) {
-        if (replica(id) != nullptr && replica(id)->info().applied < index) all = false;
-      }
-      if (all) break;
-      std::this_thread::sleep_for(5ms);
-    }
-    std::optional<uint32_t> digest;
-    for (raft::NodeId id : ids_) {
-      if (replica(id) == nullptr) continue;
-      if (replica(id)->info().applied < index) return false;
-      auto d = replica(id)->store().Digest();
-      if (!d.ok() || (digest && *digest != *d)) return false;
-      digest = *d;
-    }
-    return true;
-  }
+  bool Converged(raft::Index index) { return testing::Converged(ids_, Lookup(), index); }
 
   const std::vector<raft::NodeId>& ids() const { return ids_; }
 

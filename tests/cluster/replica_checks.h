@@ -1,0 +1,101 @@
+#pragma once
+
+// What the in-process cluster tests (replica_test, grpc_transport_test) ask
+// of a set of replicas, whatever connects them. Waits are bounded liveness
+// checks (a generous deadline), never timing measurements.
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/replica.h"
+
+namespace cairn::cluster::testing {
+
+using namespace std::chrono_literals;
+
+// A directory under the system temp dir, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "cairn-cluster-XXXXXX").string();
+    path_ = ::mkdtemp(t.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The replica of `id`, or nullptr when it is stopped.
+using ReplicaOf = std::function<Replica*(raft::NodeId)>;
+
+// A leader that every running replica recognises, waiting up to 20 s.
+inline raft::NodeId WaitForLeader(const std::vector<raft::NodeId>& ids, const ReplicaOf& of) {
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    raft::NodeId leader = raft::kNoNode;
+    for (raft::NodeId id : ids) {
+      if (of(id) != nullptr && of(id)->info().role == raft::Role::kLeader) leader = id;
+    }
+    bool agreed = leader != raft::kNoNode;
+    for (raft::NodeId id : ids) {
+      if (of(id) != nullptr && of(id)->info().leader != leader) agreed = false;
+    }
+    if (agreed) return leader;
+    std::this_thread::sleep_for(5ms);
+  }
+  return raft::kNoNode;
+}
+
+inline Status Barrier(Replica* r) {
+  auto p = std::make_shared<std::promise<Status>>();
+  std::future<Status> f = p->get_future();
+  r->ReadBarrier([p](Status s) { p->set_value(s); });
+  if (f.wait_for(30s) != std::future_status::ready) {
+    return Status(Code::kDeadlineExceeded, "test: no answer to a read barrier within 30 s");
+  }
+  return f.get();
+}
+
+// The value of `key` in the replica's local state, or "<missing>".
+inline std::string Get(Replica* r, const std::string& key) {
+  etcdserverpb::RangeRequest req;
+  req.set_key(key);
+  auto got = r->store().Range(req);
+  if (!got.ok() || got->kvs_size() == 0) return "<missing>";
+  return got->kvs(0).value();
+}
+
+// Waits until every running replica has applied `index`, then checks that
+// their stores are identical.
+inline bool Converged(const std::vector<raft::NodeId>& ids, const ReplicaOf& of,
+                      raft::Index index) {
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all = true;
+    for (raft::NodeId id : ids) {
+      if (of(id) != nullptr && of(id)->info().applied < index) all = false;
+    }
+    if (all) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  std::optional<uint32_t> digest;
+  for (raft::NodeId id : ids) {
+    if (of(id) == nullptr) continue;
+    if (of(id)->info().applied < index) return false;
+    auto d = of(id)->store().Digest();
+    if (!d.ok() || (digest && *digest != *d)) return false;
+    digest = *d;
+  }
+  return true;
+}
+
+}  // namespace cairn::cluster::testing
