@@ -34,6 +34,14 @@ void EncodeForwardResponse(Result<kv::ApplyResult> result, cairnpb::ForwardRespo
           *out->mutable_txn() = std::move(response);
         } else if constexpr (std::is_same_v<T, etcdserverpb::CompactionResponse>) {
           *out->mutable_compaction() = std::move(response);
+        } else if constexpr (std::is_same_v<T, etcdserverpb::LeaseGrantResponse>) {
+          *out->mutable_lease_grant() = std::move(response);
+        } else if constexpr (std::is_same_v<T, etcdserverpb::LeaseRevokeResponse>) {
+          *out->mutable_lease_revoke() = std::move(response);
+        } else if constexpr (std::is_same_v<T, etcdserverpb::LeaseKeepAliveResponse>) {
+          *out->mutable_lease_keep_alive() = std::move(response);
+        } else if constexpr (std::is_same_v<T, etcdserverpb::LeaseTimeToLiveResponse>) {
+          *out->mutable_lease_time_to_live() = std::move(response);
         }
         // std::monostate: an entry without a request has no response.
       },
@@ -56,6 +64,18 @@ kv::ApplyResult DecodeForwardResponse(cairnpb::ForwardResponse&& in) {
       break;
     case cairnpb::ForwardResponse::kCompaction:
       r.response = std::move(*in.mutable_compaction());
+      break;
+    case cairnpb::ForwardResponse::kLeaseGrant:
+      r.response = std::move(*in.mutable_lease_grant());
+      break;
+    case cairnpb::ForwardResponse::kLeaseRevoke:
+      r.response = std::move(*in.mutable_lease_revoke());
+      break;
+    case cairnpb::ForwardResponse::kLeaseKeepAlive:
+      r.response = std::move(*in.mutable_lease_keep_alive());
+      break;
+    case cairnpb::ForwardResponse::kLeaseTimeToLive:
+      r.response = std::move(*in.mutable_lease_time_to_live());
       break;
     case cairnpb::ForwardResponse::RESPONSE_NOT_SET:
       break;

@@ -14,9 +14,12 @@ constexpr KvErrorInfo kTable[] = {
     {Code::kOutOfRange, "etcdserver: mvcc: required revision has been compacted"},
     {Code::kOutOfRange, "etcdserver: mvcc: required revision is a future revision"},
     {Code::kInvalidArgument, "cairn: unknown sort_target"},
+    {Code::kNotFound, "etcdserver: requested lease not found"},
+    {Code::kFailedPrecondition, "etcdserver: lease already exists"},
+    {Code::kOutOfRange, "etcdserver: too large lease TTL"},
 };
 static_assert(sizeof(kTable) / sizeof(kTable[0]) ==
-              static_cast<size_t>(KvError::kBadSortTarget) + 1);
+              static_cast<size_t>(KvError::kLeaseTtlTooLarge) + 1);
 
 }  // namespace
 

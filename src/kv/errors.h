@@ -18,6 +18,9 @@ enum class KvError {
   kCompacted,      // the revision asked for has been compacted away
   kFutureRev,      // the revision asked for has not happened yet
   kBadSortTarget,  // Cairn only: sort_target outside the enum (etcd panics)
+  kLeaseNotFound,  // a put names, or a revoke/renew asks for, a lease that does not exist
+  kLeaseExists,    // a grant asks for an ID already in use
+  kLeaseTtlTooLarge,  // a grant's TTL above kMaxLeaseTtl
 };
 
 struct KvErrorInfo {
@@ -37,7 +40,8 @@ namespace cairn::kv {
 // write of RocksDB failed; the node must stop applying). Request errors
 // use only these codes; store errors never do.
 inline bool IsRequestError(const Status& s) {
-  return s.code() == Code::kInvalidArgument || s.code() == Code::kOutOfRange;
+  return s.code() == Code::kInvalidArgument || s.code() == Code::kOutOfRange ||
+         s.code() == Code::kNotFound || s.code() == Code::kFailedPrecondition;
 }
 
 }  // namespace cairn::kv

@@ -176,6 +176,42 @@ std::string LatestSpaceEnd() {
   return std::string(1, kLatestTag + 1);
 }
 
+std::string LeaseKey(int64_t id) {
+  std::string out(1, kLeaseTag);
+  PutBigEndian64(&out, static_cast<uint64_t>(id));
+  return out;
+}
+
+Result<int64_t> DecodeLeaseKey(Slice encoded) {
+  if (encoded.size() != 9 || encoded.data()[0] != kLeaseTag) return Malformed("lease key");
+  return static_cast<int64_t>(GetBigEndian64(encoded.data() + 1));
+}
+
+std::string LeaseSpaceBegin() {
+  return std::string(1, kLeaseTag);
+}
+std::string LeaseSpaceEnd() {
+  return std::string(1, kLeaseTag + 1);
+}
+
+std::string LeaseAttachPrefix(int64_t id) {
+  std::string out(1, kLeaseKeyTag);
+  PutBigEndian64(&out, static_cast<uint64_t>(id));
+  return out;
+}
+
+std::string LeaseAttachKey(int64_t id, Slice user_key) {
+  std::string out = LeaseAttachPrefix(id);
+  out.append(user_key.data(), user_key.size());
+  return out;
+}
+
+std::string LeaseAttachPrefixEnd(int64_t id) {
+  // The next id's prefix; the last id's records end where the tag does.
+  if (static_cast<uint64_t>(id) == UINT64_MAX) return std::string(1, kLeaseKeyTag + 1);
+  return LeaseAttachPrefix(static_cast<int64_t>(static_cast<uint64_t>(id) + 1));
+}
+
 std::string MetaCurrentRevisionKey() {
   return std::string(1, kMetaTag) + "current_revision";
 }

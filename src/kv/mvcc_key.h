@@ -14,6 +14,8 @@
 //   'c' BE64(revision) BE32(sub)                       one change, in order
 //   'l' escaped(user key) 0x00 0x01 -> fixed64 rev     newest version, if live
 //   'm' name                                           store metadata
+//   'e' BE64(lease id)            -> varint granted TTL  one lease
+//   'a' BE64(lease id) user key   -> (empty)             a key attached to it
 //
 // The user key is escaped (0x00 becomes 0x00 0xFF) and terminated with
 // 0x00 0x01, which keeps RocksDB's bytewise order equal to user-key order
@@ -31,6 +33,8 @@ inline constexpr char kDataTag = 'k';
 inline constexpr char kChangeTag = 'c';
 inline constexpr char kLatestTag = 'l';
 inline constexpr char kMetaTag = 'm';
+inline constexpr char kLeaseTag = 'e';
+inline constexpr char kLeaseKeyTag = 'a';
 
 // Revisions are int64 on the wire (etcd's type); stored ones are positive.
 inline constexpr int64_t kMaxRevision = INT64_MAX;
@@ -77,6 +81,16 @@ std::string LatestValue(int64_t revision);
 Result<int64_t> DecodeLatestValue(Slice value);
 std::string LatestSpaceBegin();
 std::string LatestSpaceEnd();
+
+// Leases, and the keys attached to each (the lease's 'a' records hold the
+// user key raw: the fixed-width id before it keeps them unambiguous).
+std::string LeaseKey(int64_t id);
+Result<int64_t> DecodeLeaseKey(Slice encoded);
+std::string LeaseSpaceBegin();
+std::string LeaseSpaceEnd();
+std::string LeaseAttachKey(int64_t id, Slice user_key);
+std::string LeaseAttachPrefix(int64_t id);
+std::string LeaseAttachPrefixEnd(int64_t id);
 
 // Metadata records (fixed64 values).
 std::string MetaCurrentRevisionKey();

@@ -8,6 +8,7 @@
 #include "kv/compact.h"
 #include "kv/errors.h"
 #include "kv/key_value.h"
+#include "kv/lease_table.h"
 #include "kv/mvcc_key.h"
 #include "kv/read_view.h"
 #include "kv/txn.h"
@@ -40,6 +41,7 @@ bool WritesAtRevision(const cairnpb::RaftRequest& req) {
     case cairnpb::RaftRequest::kPut:
     case cairnpb::RaftRequest::kDeleteRange:
     case cairnpb::RaftRequest::kTxn:
+    case cairnpb::RaftRequest::kLeaseRevoke:
       return true;
     default:
       return false;
@@ -120,9 +122,10 @@ Result<std::vector<ApplyResult>> MvccStore::ApplyBatch(std::span<const LogEntry>
   rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
   BatchReader reader(engine_->db(), &batch);
   results.reserve(entries.size());
+  bool leases_changed = false;
   for (const LogEntry& e : entries) {
     batch.SetSavePoint();
-    Result<ApplyResult> r = ApplyOne(e, &reader, &batch, &state);
+    Result<ApplyResult> r = ApplyOne(e, &reader, &batch, &state, &leases_changed);
     if (!r.ok()) return r.status();
     if (r->status.ok()) {
       if (Status s = FromRocks(batch.PopSavePoint(), "pop save point"); !s.ok()) return s;
@@ -147,11 +150,13 @@ Result<std::vector<ApplyResult>> MvccStore::ApplyBatch(std::span<const LogEntry>
   state.applied_index = last.index;
   state.applied_term = last.term;
   pub_ = state;
+  if (leases_changed) lease_generation_.fetch_add(1, std::memory_order_acq_rel);
   return results;
 }
 
 Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
-                                        rocksdb::WriteBatchWithIndex* batch, Published* state) {
+                                        rocksdb::WriteBatchWithIndex* batch, Published* state,
+                                        bool* leases_changed) {
   ApplyResult out;
   if (e.request == nullptr) return out;
   const cairnpb::RaftRequest& req = *e.request;
@@ -172,6 +177,14 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
   switch (req.request_case()) {
     case cairnpb::RaftRequest::kPut: {
       const auto& put = req.put();
+      if (put.lease() != 0) {
+        Result<bool> exists = LeaseExists(reader, put.lease());
+        if (!exists.ok()) return exists.status();
+        if (!*exists) {
+          out.status = KvStatus(KvError::kLeaseNotFound);
+          return out;
+        }
+      }
       if (put.ignore_value() || put.ignore_lease()) {
         Result<std::optional<mvccpb::KeyValue>> prev = GetLatest(reader, put.key());
         if (!prev.ok()) return prev.status();
@@ -218,6 +231,53 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
       out.response = std::move(resp);
       return out;
     }
+    case cairnpb::RaftRequest::kLeaseGrant: {
+      const auto& grant = req.lease_grant();
+      Result<bool> exists = LeaseExists(reader, grant.id());
+      if (!exists.ok()) return exists.status();
+      if (*exists) {
+        out.status = KvStatus(KvError::kLeaseExists);
+        return out;
+      }
+      if (Status s = PutLease(batch, grant.id(), grant.ttl()); !s.ok()) return s;
+      *leases_changed = true;
+      etcdserverpb::LeaseGrantResponse resp;
+      resp.mutable_header()->set_revision(state->current);
+      resp.set_id(grant.id());
+      resp.set_ttl(grant.ttl());
+      out.response = std::move(resp);
+      return out;
+    }
+    case cairnpb::RaftRequest::kLeaseRevoke: {
+      const int64_t id = req.lease_revoke().id();
+      Result<bool> exists = LeaseExists(reader, id);
+      if (!exists.ok()) return exists.status();
+      if (!*exists) {
+        out.status = KvStatus(KvError::kLeaseNotFound);
+        return out;
+      }
+      // The keys go in one revision, as one deletion each (watchers see a
+      // DELETE per key, all with the same mod_revision).
+      Result<std::vector<std::string>> keys = kv::LeaseKeys(reader, id);
+      if (!keys.ok()) return keys.status();
+      for (const std::string& key : *keys) {
+        etcdserverpb::DeleteRangeRequest del;
+        del.set_key(key);
+        if (Result<etcdserverpb::DeleteRangeResponse> r = w.DeleteRange(del); !r.ok()) {
+          return r.status();
+        }
+      }
+      if (Status s = DeleteLease(batch, id); !s.ok()) return s;
+      *leases_changed = true;
+      if (w.changes() > 0) state->current = e.revision;
+      etcdserverpb::LeaseRevokeResponse resp;
+      resp.mutable_header()->set_revision(state->current);
+      out.response = std::move(resp);
+      return out;
+    }
+    case cairnpb::RaftRequest::kLeaseKeepAlive:
+    case cairnpb::RaftRequest::kLeaseTimeToLive:
+      // Queries, never proposed (validation refuses them); harmless here.
     case cairnpb::RaftRequest::REQUEST_NOT_SET:
       return out;
   }
@@ -232,6 +292,7 @@ Result<storage::SnapshotManifest> MvccStore::CreateSnapshot(const std::string& o
 Status MvccStore::RestoreSnapshot(const std::string& snapshot_dir) {
   std::unique_lock lock(db_mu_);
   if (Status s = engine_->RestoreSnapshot(snapshot_dir); !s.ok()) return s;
+  lease_generation_.fetch_add(1, std::memory_order_acq_rel);
   return LoadPublished();
 }
 

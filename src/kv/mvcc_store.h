@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -33,9 +34,14 @@ struct MvccOptions {
 
 // What applying one entry produced; monostate for an entry without a
 // request (a no-op).
+// The last two are never applied: they answer leader queries (lease
+// keep-alive and time-to-live are the leader's, since only it keeps time),
+// which travel from a follower to the leader like a forwarded write.
 using ApplyResponse =
     std::variant<std::monostate, etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
-                 etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse>;
+                 etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse,
+                 etcdserverpb::LeaseGrantResponse, etcdserverpb::LeaseRevokeResponse,
+                 etcdserverpb::LeaseKeepAliveResponse, etcdserverpb::LeaseTimeToLiveResponse>;
 
 struct ApplyResult {
   // The request's outcome, as etcd reports it to the client. Deterministic:
@@ -104,6 +110,18 @@ class MvccStore {
   // Maintenance.Hash). Compacted/future revisions fail as in Range.
   Result<uint32_t> Digest(int64_t revision = 0) const;
 
+  // Leases as committed: (id, granted TTL) in id order, and the keys
+  // attached to one (an unknown lease has none).
+  struct Lease {
+    int64_t id = 0;
+    int64_t ttl = 0;
+  };
+  Result<std::vector<Lease>> Leases() const;
+  Result<std::vector<std::string>> LeaseKeys(int64_t id) const;
+  // Changes whenever a batch grants or revokes a lease or a snapshot is
+  // restored: a cheap test for "Leases() may differ from last time".
+  uint64_t lease_generation() const { return lease_generation_.load(std::memory_order_acquire); }
+
   // Snapshots of the whole store for InstallSnapshot; see StateEngine.
   Result<storage::SnapshotManifest> CreateSnapshot(const std::string& out_dir);
   // Waits for readers to finish, swaps the snapshot in, reloads.
@@ -127,7 +145,8 @@ class MvccStore {
   Status LoadPublished();
   Published published() const;
   Result<ApplyResult> ApplyOne(const LogEntry& entry, class BatchReader* reader,
-                               rocksdb::WriteBatchWithIndex* batch, Published* state);
+                               rocksdb::WriteBatchWithIndex* batch, Published* state,
+                               bool* leases_changed);
 
   MvccOptions options_;
   std::unique_ptr<storage::StateEngine> engine_;
@@ -137,6 +156,7 @@ class MvccStore {
   // Makes a commit and the revisions it publishes one step for readers.
   mutable std::mutex publish_mu_;
   Published pub_;  // guarded by publish_mu_
+  std::atomic<uint64_t> lease_generation_{0};
 };
 
 }  // namespace cairn::kv

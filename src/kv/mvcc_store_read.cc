@@ -6,6 +6,7 @@
 #include "base/crc32c.h"
 #include "kv/errors.h"
 #include "kv/key_value.h"
+#include "kv/lease_table.h"
 #include "kv/mvcc_key.h"
 #include "kv/mvcc_store.h"
 #include "kv/mvcc_value.h"
@@ -149,6 +150,25 @@ Result<uint32_t> MvccStore::Digest(int64_t revision) const {
     if (Status s = FromRocks(b->it->status(), "digest"); !s.ok()) return s;
   }
   return crc;
+}
+
+}  // namespace cairn::kv
+
+namespace cairn::kv {
+
+Result<std::vector<MvccStore::Lease>> MvccStore::Leases() const {
+  ReadSnapshot snap(*this);
+  SnapshotReader reader = snap.reader();
+  std::vector<Lease> leases;
+  Status s = ForEachLease(&reader, [&](int64_t id, int64_t ttl) { leases.push_back({id, ttl}); });
+  if (!s.ok()) return s;
+  return leases;
+}
+
+Result<std::vector<std::string>> MvccStore::LeaseKeys(int64_t id) const {
+  ReadSnapshot snap(*this);
+  SnapshotReader reader = snap.reader();
+  return kv::LeaseKeys(&reader, id);
 }
 
 }  // namespace cairn::kv

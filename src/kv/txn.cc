@@ -4,6 +4,7 @@
 
 #include "kv/errors.h"
 #include "kv/key_value.h"
+#include "kv/lease_table.h"
 #include "kv/mvcc_key.h"
 
 namespace cairn::kv {
@@ -201,10 +202,16 @@ Result<TxnResponse> ApplyTxn(Writer* w, const TxnRequest& req) {
     Status s = ForChosenOps(req, path, &pos, [&](const RequestOp& op) -> Status {
       if (op.request_case() != RequestOp::kRequestPut) return Status::Ok();
       const auto& put = op.request_put();
-      if (!put.ignore_value() && !put.ignore_lease()) return Status::Ok();
-      Result<std::optional<mvccpb::KeyValue>> prev = GetLatest(reader, put.key());
-      if (!prev.ok()) return prev.status();
-      if (!prev->has_value()) return KvStatus(KvError::kKeyNotFound);
+      if (put.ignore_value() || put.ignore_lease()) {
+        Result<std::optional<mvccpb::KeyValue>> prev = GetLatest(reader, put.key());
+        if (!prev.ok()) return prev.status();
+        if (!prev->has_value()) return KvStatus(KvError::kKeyNotFound);
+      }
+      if (put.lease() != 0) {
+        Result<bool> exists = LeaseExists(reader, put.lease());
+        if (!exists.ok()) return exists.status();
+        if (!*exists) return KvStatus(KvError::kLeaseNotFound);
+      }
       return Status::Ok();
     });
     if (!s.ok()) return s;

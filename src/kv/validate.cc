@@ -175,6 +175,18 @@ Status ValidateRaftRequest(const cairnpb::RaftRequest& req, int max_txn_ops) {
       return ValidateDeleteRange(req.delete_range());
     case cairnpb::RaftRequest::kTxn:
       return ValidateTxn(req.txn(), max_txn_ops);
+    case cairnpb::RaftRequest::kLeaseGrant:
+      // The proposer picked the ID and raised the TTL to the minimum.
+      if (req.lease_grant().id() == 0) {
+        return Status(Code::kInvalidArgument, "cairn: lease grant without an ID");
+      }
+      if (req.lease_grant().ttl() > kMaxLeaseTtl) return KvStatus(KvError::kLeaseTtlTooLarge);
+      break;
+    case cairnpb::RaftRequest::kLeaseKeepAlive:
+    case cairnpb::RaftRequest::kLeaseTimeToLive:
+      return Status(Code::kInvalidArgument, "cairn: lease queries are answered by the leader, "
+                                            "never written to the log");
+    case cairnpb::RaftRequest::kLeaseRevoke:
     case cairnpb::RaftRequest::kCompaction:
     case cairnpb::RaftRequest::REQUEST_NOT_SET:
       break;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+
 #include "base/status.h"
 #include "cairn/raft_request.pb.h"
 #include "etcd/etcdserverpb/rpc.pb.h"
@@ -14,6 +16,8 @@ inline constexpr int kDefaultMaxTxnOps = 128;
 // For applying committed entries: the op limit was enforced by the member
 // that proposed them.
 inline constexpr int kNoTxnOpsLimit = INT32_MAX;
+// etcd's MaxLeaseTTL, in seconds (about 285 years).
+inline constexpr int64_t kMaxLeaseTtl = 9000000000;
 
 Status ValidateRange(const etcdserverpb::RangeRequest& req);
 Status ValidatePut(const etcdserverpb::PutRequest& req);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kv/key_value.h"
+#include "kv/lease_table.h"
 #include "kv/mvcc_key.h"
 #include "kv/mvcc_value.h"
 #include "kv/range.h"
@@ -34,6 +35,15 @@ Status Writer::WriteVersion(Slice key, Slice encoded_value, bool is_delete) {
   return Status::Ok();
 }
 
+Status Writer::MoveLease(Slice key, int64_t from, int64_t to) {
+  if (from == to) return Status::Ok();
+  if (from != 0) {
+    if (Status s = DetachKey(batch_, from, key); !s.ok()) return s;
+  }
+  if (to != 0) return AttachKey(batch_, to, key);
+  return Status::Ok();
+}
+
 Result<etcdserverpb::PutResponse> Writer::Put(const etcdserverpb::PutRequest& req) {
   Result<std::optional<mvccpb::KeyValue>> prev = GetLatest(reader_, req.key());
   if (!prev.ok()) return prev.status();
@@ -47,6 +57,7 @@ Result<etcdserverpb::PutResponse> Writer::Put(const etcdserverpb::PutRequest& re
   const int64_t version = p ? p->version() + 1 : 1;
   EncodeVersion(&scratch_value_, create, version, lease, value);
   if (Status s = WriteVersion(req.key(), scratch_value_, false); !s.ok()) return s;
+  if (Status s = MoveLease(req.key(), p ? p->lease() : 0, lease); !s.ok()) return s;
 
   etcdserverpb::PutResponse resp;
   resp.mutable_header()->set_revision(write_);
@@ -78,6 +89,7 @@ Result<etcdserverpb::DeleteRangeResponse> Writer::DeleteRange(
   EncodeTombstone(&scratch_value_);
   for (const mvccpb::KeyValue& kv : doomed) {
     if (Status s = WriteVersion(kv.key(), scratch_value_, true); !s.ok()) return s;
+    if (Status s = MoveLease(kv.key(), kv.lease(), 0); !s.ok()) return s;
   }
   etcdserverpb::DeleteRangeResponse resp;
   resp.mutable_header()->set_revision(changes_ > 0 ? write_ : begin_);

@@ -35,7 +35,8 @@ class Writer {
   // What a read inside the entry sees (etcd: beginRev, +1 once it wrote).
   int64_t read_revision() const { return changes_ > 0 ? write_ : begin_; }
 
-  // ignore_value / ignore_lease need the key to exist: check first.
+  // ignore_value / ignore_lease need the key to exist, and a lease must
+  // exist: check first.
   Result<etcdserverpb::PutResponse> Put(const etcdserverpb::PutRequest& req);
   Result<etcdserverpb::DeleteRangeResponse> DeleteRange(
       const etcdserverpb::DeleteRangeRequest& req);
@@ -43,6 +44,8 @@ class Writer {
 
  private:
   Status WriteVersion(Slice key, Slice encoded_value, bool is_delete);
+  // Keeps each lease's list of keys in step with the keys' versions.
+  Status MoveLease(Slice key, int64_t from, int64_t to);
 
   RawReader* reader_;
   rocksdb::WriteBatchWithIndex* batch_;

@@ -42,6 +42,19 @@ inline cairnpb::RaftRequest PutReq(const std::string& key, const std::string& va
   return r;
 }
 
+inline cairnpb::RaftRequest GrantReq(int64_t id, int64_t ttl = 60) {
+  cairnpb::RaftRequest r;
+  r.mutable_lease_grant()->set_id(id);
+  r.mutable_lease_grant()->set_ttl(ttl);
+  return r;
+}
+
+inline cairnpb::RaftRequest RevokeReq(int64_t id) {
+  cairnpb::RaftRequest r;
+  r.mutable_lease_revoke()->set_id(id);
+  return r;
+}
+
 inline cairnpb::RaftRequest DeleteReq(const std::string& key, const std::string& range_end = "",
                                       bool prev_kv = false) {
   cairnpb::RaftRequest r;

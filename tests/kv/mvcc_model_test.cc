@@ -91,6 +91,9 @@ class Model {
         if (p.key().empty()) return ErrorOf(KvError::kEmptyKey);
         if (p.ignore_value() && !p.value().empty()) return ErrorOf(KvError::kValueProvided);
         if (p.ignore_lease() && p.lease() != 0) return ErrorOf(KvError::kLeaseProvided);
+        if (p.lease() != 0 && !leases.contains(p.lease())) {
+          return ErrorOf(KvError::kLeaseNotFound);
+        }
         if ((p.ignore_value() || p.ignore_lease()) && !At(p.key(), current)) {
           return ErrorOf(KvError::kKeyNotFound);
         }
@@ -117,10 +120,36 @@ class Model {
         resp.mutable_header()->set_revision(current);
         return ApplyResponse(resp);
       }
+      case cairnpb::RaftRequest::kLeaseGrant: {
+        const auto& g = req.lease_grant();
+        if (leases.contains(g.id())) return ErrorOf(KvError::kLeaseExists);
+        leases[g.id()] = g.ttl();
+        etcdserverpb::LeaseGrantResponse resp;
+        resp.mutable_header()->set_revision(current);
+        resp.set_id(g.id());
+        resp.set_ttl(g.ttl());
+        return ApplyResponse(resp);
+      }
+      case cairnpb::RaftRequest::kLeaseRevoke: {
+        const int64_t id = req.lease_revoke().id();
+        if (!leases.erase(id)) return ErrorOf(KvError::kLeaseNotFound);
+        bool deleted = false;
+        for (const KeyValue& kv : Live("\0", std::string(1, '\0'), INT64_MAX)) {
+          if (kv.lease() != id) continue;
+          history_[kv.key()].push_back({w, false, KeyValue()});
+          deleted = true;
+        }
+        if (deleted) current = w;
+        etcdserverpb::LeaseRevokeResponse resp;
+        resp.mutable_header()->set_revision(current);
+        return ApplyResponse(resp);
+      }
       default:
         return ApplyResponse();
     }
   }
+
+  std::map<int64_t, int64_t> leases;  // id -> granted TTL
 
  private:
   struct Version {
@@ -221,6 +250,12 @@ class Model {
       ok = ok && CompareHolds(c);
     const auto& ops = ok ? t.success() : t.failure();
     for (const auto& op : ops) {
+      if (op.has_request_put() && op.request_put().lease() != 0 &&
+          !leases.contains(op.request_put().lease())) {
+        return ErrorOf(KvError::kLeaseNotFound);
+      }
+    }
+    for (const auto& op : ops) {
       if (op.has_request_range() && op.request_range().revision() > current) {
         return ErrorOf(KvError::kFutureRev);
       }
@@ -306,7 +341,7 @@ class Gen {
       r.mutable_delete_range()->set_key(rng.Chance(0.01) ? "" : Key());
       r.mutable_delete_range()->set_range_end(End(r.delete_range().key()));
       r.mutable_delete_range()->set_prev_kv(rng.Chance(0.5));
-    } else if (k < 95) {
+    } else if (k < 91) {
       TxnRequest* t = r.mutable_txn();
       for (int i = static_cast<int>(rng.Uniform(3)); i > 0; --i) {
         Compare* c = t->add_compare();
@@ -354,6 +389,15 @@ class Gen {
               if (rng.Chance(0.1)) op->mutable_request_range()->set_revision(current + 1);
           }
         }
+      }
+    } else if (k < 97) {
+      // Leases 1 to 4: puts name 1 to 3, so some puts find theirs missing.
+      const int64_t id = static_cast<int64_t>(rng.Between(1, 4));
+      if (rng.Chance(0.5)) {
+        r.mutable_lease_grant()->set_id(id);
+        r.mutable_lease_grant()->set_ttl(static_cast<int64_t>(rng.Between(1, 100)));
+      } else {
+        r.mutable_lease_revoke()->set_id(id);
       }
     } else {
       r.mutable_compaction()->set_revision(static_cast<int64_t>(rng.Uniform(current + 3)));

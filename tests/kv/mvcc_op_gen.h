@@ -41,8 +41,18 @@ class OpGenerator {
       d->set_key(Key());
       if (rng_.Chance(0.4)) d->set_range_end(Key());
       d->set_prev_kv(rng_.Chance(0.5));
-    } else if (kind < 95) {
+    } else if (kind < 91) {
       *r.mutable_txn() = Txn(2);
+    } else if (kind < 95) {
+      // Leases 1 to 4 come and go (revoking deletes their keys); puts name
+      // 1 to 3, and fail while theirs is missing.
+      const int64_t id = static_cast<int64_t>(rng_.Between(1, 4));
+      if (rng_.Chance(0.6)) {
+        r.mutable_lease_grant()->set_id(id);
+        r.mutable_lease_grant()->set_ttl(static_cast<int64_t>(rng_.Between(1, 60)));
+      } else {
+        r.mutable_lease_revoke()->set_id(id);
+      }
     } else {
       // Often below the compacted revision or above the current one: errors.
       const int64_t hint = current_revision_hint > 0 ? current_revision_hint : 1;

@@ -14,6 +14,7 @@ class TxnTest : public StoreFixture {
  protected:
   void SetUp() override {
     StoreFixture::SetUp();
+    MustApply(GrantReq(5));
     create_a_ = MustApply(PutReq("a", "1", 5));
     mod_a_ = MustApply(PutReq("a", "2", 5));
     MustApply(PutReq("b", "x"));
