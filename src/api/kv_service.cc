@@ -1,29 +1,14 @@
 #include "api/kv_service.h"
 
+#include "api/applied_reply.h"
 #include "api/etcd_errors.h"
 #include "kv/validate.h"
 
 namespace cairn::api {
 
-namespace {
-
-template <typename Response>
-Response* Extract(kv::ApplyResponse& r) {
-  return std::get_if<Response>(&r);
-}
-
-}  // namespace
-
 grpc::Status ToGrpc(const Status& s) {
   if (s.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), s.message());
-}
-
-void KvService::FillHeader(etcdserverpb::ResponseHeader* header) const {
-  KvBackend::Header h = backend_->header();
-  header->set_cluster_id(h.cluster_id);
-  header->set_member_id(h.member_id);
-  header->set_raft_term(h.raft_term);
 }
 
 grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
@@ -41,7 +26,7 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
       return;
     }
     *response = std::move(*r);
-    FillHeader(response->mutable_header());
+    FillHeader(*backend_, response->mutable_header());
     reactor->Finish(grpc::Status::OK);
   };
   if (Status s = kv::ValidateRange(*request); !s.ok()) {
@@ -67,22 +52,7 @@ grpc::ServerUnaryReactor* KvService::Write(grpc::CallbackServerContext* ctx,
     return reactor;
   }
   backend_->Write(request, [this, reactor, response](Result<kv::ApplyResult> r) {
-    if (!r.ok()) {
-      reactor->Finish(ToGrpc(FromConsensus(r.status())));
-      return;
-    }
-    if (!r->status.ok()) {
-      reactor->Finish(ToGrpc(r->status));
-      return;
-    }
-    Response* applied = Extract<Response>(r->response);
-    if (applied == nullptr) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "applied entry has no response"));
-      return;
-    }
-    *response = std::move(*applied);
-    FillHeader(response->mutable_header());
-    reactor->Finish(grpc::Status::OK);
+    FinishApplied(*backend_, reactor, response, std::move(r));
   });
   return reactor;
 }

@@ -29,8 +29,6 @@ class KvService final : public etcdserverpb::KV::CallbackService {
                                     etcdserverpb::CompactionResponse* response) override;
 
  private:
-  // Fills the parts of a header only the node knows; the store set revision.
-  void FillHeader(etcdserverpb::ResponseHeader* header) const;
   // Proposes `request` and finishes `reactor` with the applied response,
   // which `take` moves into the RPC's response.
   template <typename Response>
@@ -39,7 +37,5 @@ class KvService final : public etcdserverpb::KV::CallbackService {
 
   KvBackend* backend_;
 };
-
-grpc::Status ToGrpc(const Status& s);
 
 }  // namespace cairn::api

@@ -9,17 +9,17 @@
 namespace cairn::kv {
 
 enum class KvError {
-  kEmptyKey,       // a key, or a compare's key, is empty
-  kKeyNotFound,    // ignore_value/ignore_lease on a missing key; empty RequestOp
-  kValueProvided,  // ignore_value with a value
-  kLeaseProvided,  // ignore_lease with a lease
-  kTooManyOps,     // a txn level with more operations than the limit
-  kDuplicateKey,   // a txn writes one key twice, or puts into a range it deletes
-  kCompacted,      // the revision asked for has been compacted away
-  kFutureRev,      // the revision asked for has not happened yet
-  kBadSortTarget,  // Cairn only: sort_target outside the enum (etcd panics)
-  kLeaseNotFound,  // a put names, or a revoke/renew asks for, a lease that does not exist
-  kLeaseExists,    // a grant asks for an ID already in use
+  kEmptyKey,          // a key, or a compare's key, is empty
+  kKeyNotFound,       // ignore_value/ignore_lease on a missing key; empty RequestOp
+  kValueProvided,     // ignore_value with a value
+  kLeaseProvided,     // ignore_lease with a lease
+  kTooManyOps,        // a txn level with more operations than the limit
+  kDuplicateKey,      // a txn writes one key twice, or puts into a range it deletes
+  kCompacted,         // the revision asked for has been compacted away
+  kFutureRev,         // the revision asked for has not happened yet
+  kBadSortTarget,     // Cairn only: sort_target outside the enum (etcd panics)
+  kLeaseNotFound,     // a put names, or a revoke/renew asks for, a lease that does not exist
+  kLeaseExists,       // a grant asks for an ID already in use
   kLeaseTtlTooLarge,  // a grant's TTL above kMaxLeaseTtl
 };
 

@@ -184,8 +184,9 @@ Status ValidateRaftRequest(const cairnpb::RaftRequest& req, int max_txn_ops) {
       break;
     case cairnpb::RaftRequest::kLeaseKeepAlive:
     case cairnpb::RaftRequest::kLeaseTimeToLive:
-      return Status(Code::kInvalidArgument, "cairn: lease queries are answered by the leader, "
-                                            "never written to the log");
+      return Status(Code::kInvalidArgument,
+                    "cairn: lease queries are answered by the leader, "
+                    "never written to the log");
     case cairnpb::RaftRequest::kLeaseRevoke:
     case cairnpb::RaftRequest::kCompaction:
     case cairnpb::RaftRequest::REQUEST_NOT_SET:

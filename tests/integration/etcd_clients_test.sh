@@ -166,6 +166,60 @@ print("ok: python3-etcd3 watches (callback, iterator from a past revision)")
 PY
 then fail "python3-etcd3 watch checks"; fi
 
+# Leases: granted through one member, keys attached through another, kept
+# alive through a third; expiry (decided by the leader) deletes the keys.
+lease_json() {  # lease_json ENDPOINT ID: "<granted-ttl> <keys...>" from timetolive --keys
+  ctl "$1" lease timetolive "$2" --keys -w json | /usr/bin/python3 -c '
+import base64, json, sys
+r = json.load(sys.stdin)
+print(r.get("granted-ttl", r.get("ttl")), *sorted(base64.b64decode(k).decode() for k in r.get("keys", [])))'
+}
+# Until `get KEY` on ENDPOINT finds nothing, at most SECONDS: wait_gone ENDPOINT KEY SECONDS
+wait_gone() {
+  local deadline=$((SECONDS + $3))
+  while ((SECONDS < deadline)); do
+    [[ -z "$(ctl "$1" get "$2" 2>/dev/null)" ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+lid=$(ctl "$E1" lease grant 3 | awk '{print $2}')
+expect "put with a lease" "OK" ctl "$E2" put leased/a 1 --lease="$lid"
+expect "a second key on the lease" "OK" ctl "$E3" put leased/b 2 --lease="$lid"
+expect "timetolive --keys lists the attached keys" "3 leased/a leased/b" lease_json "$E3" "$lid"
+expect "the lease is listed" "yes" bash -c "etcdctl --endpoints $E2 lease list | grep -qx $lid && echo yes"
+timeout 6 etcdctl --endpoints "$E3" lease keep-alive "$lid" >"$WORK/keepalive.out" 2>&1 &
+kpid=$!
+sleep 5
+expect "keep-alive holds the keys past the TTL" $'leased/a\n1' ctl "$E1" get leased/a
+wait "$kpid" 2>/dev/null
+grep -q "keepalived with TTL(3)" "$WORK/keepalive.out" && echo "ok: keep-alive answers with the TTL" ||
+  fail "keep-alive output: $(head -3 "$WORK/keepalive.out")"
+wait_gone "$E2" leased/a 10 && expect "expiry deletes every key of the lease" "0" count "$E2" leased/ --prefix ||
+  fail "keys of an expired lease are still there after 10 s"
+expect "an expired lease is gone" "lease $lid already expired" ctl "$E1" lease timetolive "$lid"
+expect "put with an unknown lease" "Error: etcdserver: requested lease not found" \
+  error_of ctl "$E1" put k v --lease=123abc
+expect "grant with a TTL too large" "Error: failed to grant lease (etcdserver: too large lease TTL)" \
+  error_of ctl "$E2" lease grant 9000000001
+expect "revoke an unknown lease" "Error: failed to revoke lease (etcdserver: requested lease not found)" \
+  error_of ctl "$E3" lease revoke 123abc
+if ! timeout 60 /usr/bin/python3 - "$((BASE + 20))" <<'PY'
+import sys, etcd3
+c = etcd3.client(host="127.0.0.1", port=int(sys.argv[1]))
+lease = c.lease(30)
+assert lease.granted_ttl == 30, lease.granted_ttl
+c.put("pylease", "v", lease=lease)
+assert lease.refresh()[0].TTL == 30
+assert lease.keys == [b"pylease"], lease.keys
+assert 0 < lease.remaining_ttl <= 30, lease.remaining_ttl
+lease.revoke()
+assert c.get("pylease")[0] is None, "revoke must delete the lease's keys"
+assert lease.remaining_ttl == -1
+print("ok: python3-etcd3 leases (grant, attach, refresh, keys, revoke)")
+PY
+then fail "python3-etcd3 lease checks"; fi
+
 # Status and member list, as etcdctl shows them.
 expect "member list names every member" $'n1\nn2\nn3' \
   bash -c "etcdctl --endpoints $E1 member list -w json | /usr/bin/python3 -c 'import json,sys; print(\"\\n\".join(sorted(m[\"name\"] for m in json.load(sys.stdin)[\"members\"])))'"
@@ -201,6 +255,12 @@ leader=$(( (${leader_ep##*:} - BASE) / 10 ))
 # acknowledged write is still there; the old leader restarts and catches up.
 others=""
 for i in 1 2 3; do ((i == leader)) || others+="${others:+,}127.0.0.1:$((BASE + 10 * i))"; done
+# A lease renewed just before its leader dies must not expire early under
+# the next one (which gives every lease its whole TTL again).
+lid=$(ctl "$others" lease grant 8 | awk '{print $2}')
+ctl "$others" put survivor yes --lease="$lid" >/dev/null
+ctl "$others" lease keep-alive --once "$lid" >/dev/null
+renewed=$SECONDS
 kill -9 "${CLUSTER_PIDS[$leader]}"
 wait "${CLUSTER_PIDS[$leader]}" 2>/dev/null
 start=$(date +%s%N)
@@ -209,6 +269,8 @@ until ctl "$others" put after-leader-kill yes >/dev/null 2>&1; do
 done
 echo "ok: a new leader took a write $(( ($(date +%s%N) - start) / 1000000 )) ms after kill -9 of the leader (target: 3 s)"
 expect "acknowledged writes survive the leader's death" $'foo\nbaz' ctl "$others" get foo
+sleep $((renewed + 6 - SECONDS > 0 ? renewed + 6 - SECONDS : 0))
+expect "the new leader did not expire a live lease early" $'survivor\nyes' ctl "$others" get survivor
 for i in $(seq 1 100); do ctl "$others" put "after-kill-$i" "$i" >/dev/null || fail "put after kill"; done
 cluster_start_member "$BIN" "$WORK" "$BASE" "$leader" "$CLUSTER_INITIAL"
 old=127.0.0.1:$((BASE + 10 * leader))
@@ -217,12 +279,18 @@ expect "restarted member caught up" "100" count "$old" after-kill- --prefix
 grep -q "installed the snapshot" "$WORK/n$leader.log" && echo "ok: it caught up from a snapshot" ||
   fail "n$leader should have caught up from a snapshot (the others compacted their logs)"
 
+wait_gone "$others" survivor 20 && echo "ok: the unrenewed lease expired under the new leader" ||
+  fail "the lease of a dead leader never expired"
+
 # Restart the whole cluster: everything acknowledged is still there.
+long=$(ctl "$E1" lease grant 600 | awk '{print $2}')
+ctl "$E1" put long-lived yes --lease="$long" >/dev/null
 cluster_stop || fail "members did not stop cleanly on SIGTERM"
 cluster_start "$BIN" "$WORK" "$BASE" 3
 cluster_wait_ready "$CLUSTER_ENDPOINTS" 30 || fail "no leader after a full restart"
 expect "data survives a full restart" $'foo\nbaz' ctl "$E3" get foo
 expect "all writes survive a full restart" "100" count "$E2" after-kill- --prefix
+expect "leases survive a full restart" "600 long-lived" lease_json "$E2" "$long"
 
 if ((failures)); then echo "$failures failure(s)"; exit 1; fi
 trap - EXIT

@@ -93,10 +93,37 @@ Status Server::Init() {
           done(Status(Code::kNotFound, "no such group"));
           return;
         }
+        if (request.has_lease_keep_alive() || request.has_lease_time_to_live()) {
+          done(AnswerQuery(request));
+          return;
+        }
         replica_->Propose(request, std::move(done));
       });
 
   kv_service_ = std::make_unique<api::KvService>(this);
+  api::LeaseKeeperOptions lopts;
+  lopts.store = &replica_->store();
+  lopts.is_leader = [this] { return replica_->info().role == raft::Role::kLeader; };
+  lopts.revoke = [this](int64_t id) {
+    cairnpb::RaftRequest r;
+    r.mutable_lease_revoke()->set_id(id);
+    Write(r, [id](Result<kv::ApplyResult> result) {
+      Status s = result.ok() ? result->status : result.status();
+      if (!s.ok() && s.code() != Code::kNotFound) {
+        CAIRN_LOG(WARN) << "leases: revoking expired lease " << std::hex << id << std::dec
+                        << " failed (" << s.ToString() << "); it will be tried again";
+      }
+    });
+  };
+  lopts.extend = std::chrono::milliseconds(config_.election_timeout_ms);
+  // IDs this member picks: its id's low bits, then the time it started.
+  last_lease_id_ = (static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count()) &
+                    ((uint64_t{1} << 40) - 1))
+                   << 8;
+  lease_keeper_ = std::make_unique<api::LeaseKeeper>(lopts);
+  lease_service_ = std::make_unique<api::LeaseService>(this);
   api::WatchHubOptions wopts;
   wopts.max_response_bytes = config_.max_request_bytes;
   watch_hub_ = std::make_unique<api::WatchHub>(
@@ -119,6 +146,7 @@ Status Server::Init() {
   client_builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_request_bytes) +
                                           (512 << 10));
   client_builder.RegisterService(kv_service_.get());
+  client_builder.RegisterService(lease_service_.get());
   client_builder.RegisterService(watch_service_.get());
   client_builder.RegisterService(maintenance_service_.get());
   client_builder.RegisterService(cluster_service_.get());
@@ -166,6 +194,7 @@ void Server::Shutdown() {
     client_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
   if (peer_server_) peer_server_->Shutdown(std::chrono::system_clock::now());
+  if (lease_keeper_) lease_keeper_->Stop();
   // The hub reads the replica's store: it stops before the replica goes.
   watch_hub_ptr_.store(nullptr, std::memory_order_release);
   if (watch_hub_) watch_hub_->Stop();
@@ -186,14 +215,68 @@ void Server::Write(const cairnpb::RaftRequest& request,
       done(std::move(r));
       return;
     }
-    raft::NodeId leader = replica_->info().leader;
-    if (leader == raft::kNoNode || leader == member_id_) {
-      done(api::EtcdStatus(api::EtcdError::kNoLeader));
-      return;
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(7);
-    transport_->Forward(leader, kDataGroup, request, deadline, done);
+    ForwardToLeader(request, std::move(done));
   });
+}
+
+void Server::ForwardToLeader(const cairnpb::RaftRequest& request,
+                             std::function<void(Result<kv::ApplyResult>)> done) {
+  raft::NodeId leader = replica_->info().leader;
+  if (leader == raft::kNoNode || leader == member_id_) {
+    done(api::EtcdStatus(api::EtcdError::kNoLeader));
+    return;
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(7);
+  transport_->Forward(leader, kDataGroup, request, deadline, std::move(done));
+}
+
+void Server::LeaderQuery(const cairnpb::RaftRequest& request,
+                         std::function<void(Result<kv::ApplyResult>)> done) {
+  if (replica_->info().role == raft::Role::kLeader) {
+    done(AnswerQuery(request));
+    return;
+  }
+  ForwardToLeader(request, std::move(done));
+}
+
+Result<kv::ApplyResult> Server::AnswerQuery(const cairnpb::RaftRequest& request) {
+  kv::ApplyResult out;
+  if (request.has_lease_keep_alive()) {
+    Result<etcdserverpb::LeaseKeepAliveResponse> r =
+        lease_keeper_->KeepAlive(request.lease_keep_alive());
+    if (!r.ok()) return api::EtcdStatus(api::EtcdError::kNotLeader);
+    out.response = std::move(*r);
+  } else if (request.has_lease_time_to_live()) {
+    Result<etcdserverpb::LeaseTimeToLiveResponse> r =
+        lease_keeper_->TimeToLive(request.lease_time_to_live());
+    if (!r.ok()) {
+      if (r.status().code() == Code::kFailedPrecondition) {
+        return api::EtcdStatus(api::EtcdError::kNotLeader);
+      }
+      return r.status();
+    }
+    out.response = std::move(*r);
+  } else {
+    out.status = Status(Code::kInvalidArgument, "not a leader query");
+  }
+  return out;
+}
+
+int64_t Server::min_lease_ttl() const {
+  // etcd: 1.5 election timeouts, in whole seconds rounded up.
+  const int64_t ms = 3 * int64_t{config_.election_timeout_ms} / 2;
+  return (ms + 999) / 1000;
+}
+
+int64_t Server::NewLeaseId() {
+  // Unique across members (their id's low 16 bits lead) and across restarts
+  // (the counter starts from the clock, in units finer than restarts).
+  for (;;) {
+    const uint64_t n = last_lease_id_.fetch_add(1) + 1;
+    const uint64_t id = (((member_id_ & 0xFFFF) << 48) | (n & ((uint64_t{1} << 48) - 1))) &
+                        static_cast<uint64_t>(INT64_MAX);
+    if (id != 0) return static_cast<int64_t>(id);
+  }
 }
 
 void Server::ReadBarrier(std::function<void(Status)> done) {

@@ -13,6 +13,9 @@
 #include "api/info_services.h"
 #include "api/kv_backend.h"
 #include "api/kv_service.h"
+#include "api/lease_backend.h"
+#include "api/lease_keeper.h"
+#include "api/lease_service.h"
 #include "api/node_info.h"
 #include "api/watch_hub.h"
 #include "api/watch_service.h"
@@ -26,7 +29,7 @@ namespace cairn::cmd {
 
 // One cairn member: its WAL, the data group's replica, the peer transport
 // and the client-facing etcd services, wired together.
-class Server final : public api::KvBackend, public api::NodeInfo {
+class Server final : public api::LeaseBackend, public api::NodeInfo {
  public:
   static Result<std::unique_ptr<Server>> Start(const ServerConfig& config);
   ~Server() override;
@@ -47,6 +50,12 @@ class Server final : public api::KvBackend, public api::NodeInfo {
   int max_txn_ops() const override { return config_.max_txn_ops; }
   size_t max_request_bytes() const override { return config_.max_request_bytes; }
 
+  // api::LeaseBackend
+  void LeaderQuery(const cairnpb::RaftRequest& request,
+                   std::function<void(Result<kv::ApplyResult>)> done) override;
+  int64_t min_lease_ttl() const override;
+  int64_t NewLeaseId() override;
+
   // api::NodeInfo
   State state() const override;
   std::vector<NodeInfo::Member> members() const override;
@@ -55,6 +64,11 @@ class Server final : public api::KvBackend, public api::NodeInfo {
   static constexpr uint64_t kDataGroup = 1;
   explicit Server(ServerConfig config) : config_(std::move(config)) {}
   Status Init();
+  // The leader's answer to a lease query (LeaderQuery), or why there is none.
+  Result<kv::ApplyResult> AnswerQuery(const cairnpb::RaftRequest& request);
+  // Hands `request` to the leader this member knows, or fails with "no leader".
+  void ForwardToLeader(const cairnpb::RaftRequest& request,
+                       std::function<void(Result<kv::ApplyResult>)> done);
 
   ServerConfig config_;
   std::vector<cmd::Member> members_;
@@ -74,6 +88,9 @@ class Server final : public api::KvBackend, public api::NodeInfo {
   std::atomic<api::WatchHub*> watch_hub_ptr_{nullptr};
   std::unique_ptr<api::WatchService> watch_service_;
   std::unique_ptr<api::KvService> kv_service_;
+  std::unique_ptr<api::LeaseKeeper> lease_keeper_;
+  std::unique_ptr<api::LeaseService> lease_service_;
+  std::atomic<uint64_t> last_lease_id_{0};
   std::unique_ptr<api::MaintenanceService> maintenance_service_;
   std::unique_ptr<api::ClusterService> cluster_service_;
   std::unique_ptr<api::AuthService> auth_service_;
