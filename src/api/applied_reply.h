@@ -26,8 +26,8 @@ inline void FillHeader(const KvBackend& backend, etcdserverpb::ResponseHeader* h
 // refusal (in etcd's words), the request's own error, or the applied
 // response of type Response.
 template <typename Response>
-void FinishApplied(const KvBackend& backend, grpc::ServerUnaryReactor* reactor,
-                   Response* response, Result<kv::ApplyResult> r) {
+void FinishApplied(const KvBackend& backend, grpc::ServerUnaryReactor* reactor, Response* response,
+                   Result<kv::ApplyResult> r) {
   if (!r.ok()) {
     reactor->Finish(ToGrpc(FromConsensus(r.status())));
     return;

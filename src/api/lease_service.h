@@ -21,9 +21,9 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   grpc::ServerBidiReactor<etcdserverpb::LeaseKeepAliveRequest,
                           etcdserverpb::LeaseKeepAliveResponse>*
   LeaseKeepAlive(grpc::CallbackServerContext* ctx) override;
-  grpc::ServerUnaryReactor* LeaseTimeToLive(grpc::CallbackServerContext* ctx,
-                                            const etcdserverpb::LeaseTimeToLiveRequest* request,
-                                            etcdserverpb::LeaseTimeToLiveResponse* response) override;
+  grpc::ServerUnaryReactor* LeaseTimeToLive(
+      grpc::CallbackServerContext* ctx, const etcdserverpb::LeaseTimeToLiveRequest* request,
+      etcdserverpb::LeaseTimeToLiveResponse* response) override;
   grpc::ServerUnaryReactor* LeaseLeases(grpc::CallbackServerContext* ctx,
                                         const etcdserverpb::LeaseLeasesRequest* request,
                                         etcdserverpb::LeaseLeasesResponse* response) override;

@@ -130,6 +130,8 @@ Status Server::Init() {
       &replica_->store(), [this] { return header(); }, wopts);
   watch_hub_ptr_.store(watch_hub_.get(), std::memory_order_release);
   watch_service_ = std::make_unique<api::WatchService>(watch_hub_.get());
+  lock_service_ = std::make_unique<api::LockService>(this, watch_hub_.get());
+  election_service_ = std::make_unique<api::ElectionService>(this, watch_hub_.get());
   maintenance_service_ = std::make_unique<api::MaintenanceService>(this);
   cluster_service_ = std::make_unique<api::ClusterService>(this);
   auth_service_ = std::make_unique<api::AuthService>();
@@ -147,6 +149,8 @@ Status Server::Init() {
                                           (512 << 10));
   client_builder.RegisterService(kv_service_.get());
   client_builder.RegisterService(lease_service_.get());
+  client_builder.RegisterService(lock_service_.get());
+  client_builder.RegisterService(election_service_.get());
   client_builder.RegisterService(watch_service_.get());
   client_builder.RegisterService(maintenance_service_.get());
   client_builder.RegisterService(cluster_service_.get());

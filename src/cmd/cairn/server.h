@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "api/auth_service.h"
+#include "api/election_service.h"
 #include "api/info_services.h"
 #include "api/kv_backend.h"
 #include "api/kv_service.h"
 #include "api/lease_backend.h"
 #include "api/lease_keeper.h"
 #include "api/lease_service.h"
+#include "api/lock_service.h"
 #include "api/node_info.h"
 #include "api/watch_hub.h"
 #include "api/watch_service.h"
@@ -90,6 +92,8 @@ class Server final : public api::LeaseBackend, public api::NodeInfo {
   std::unique_ptr<api::KvService> kv_service_;
   std::unique_ptr<api::LeaseKeeper> lease_keeper_;
   std::unique_ptr<api::LeaseService> lease_service_;
+  std::unique_ptr<api::LockService> lock_service_;
+  std::unique_ptr<api::ElectionService> election_service_;
   std::atomic<uint64_t> last_lease_id_{0};
   std::unique_ptr<api::MaintenanceService> maintenance_service_;
   std::unique_ptr<api::ClusterService> cluster_service_;
