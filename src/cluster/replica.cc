@@ -163,16 +163,30 @@ bool Replica::HandOverLeadership(std::chrono::milliseconds timeout) {
 }
 
 void Replica::ReadBarrier(ReadDone done) {
-  Status fatal;
+  Status refused;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    fatal = fatal_;
+    if (!fatal_.ok()) {
+      refused = fatal_;
+    } else if (reads_outstanding_ >= options_.max_pending) {
+      refused = Status(Code::kResourceExhausted, "etcdserver: too many requests");
+    } else {
+      ++reads_outstanding_;
+    }
   }
-  if (!fatal.ok()) {
-    done(fatal);
+  if (!refused.ok()) {
+    done(refused);
     return;
   }
-  Post(NewRead{std::move(done)});
+  // Every path answers a read outside mu_, exactly once: the count drops
+  // there.
+  Post(NewRead{[this, done = std::move(done)](Status s) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --reads_outstanding_;
+    }
+    done(s);
+  }});
 }
 
 Replica::Info Replica::info() const {

@@ -41,8 +41,10 @@ struct ReplicaOptions {
   std::string state_dir;
   std::chrono::milliseconds tick{100};
   int election_ticks = 10;
-  // Proposals waiting for their entry to apply; past it, proposals are
-  // refused with kResourceExhausted instead of queueing without bound.
+  // Proposals waiting for their entry to apply, and reads waiting for
+  // their barrier (each bounded on its own); past it, they are refused with
+  // kResourceExhausted ("etcdserver: too many requests") instead of queueing
+  // without bound.
   size_t max_pending = 100000;
   // Applied entries between snapshots of the state machine (etcd's
   // --snapshot-count); each lets the Raft log and the WAL drop what it
@@ -168,6 +170,7 @@ class Replica {
   bool stopping_ = false;
   std::map<raft::Index, Pending> pending_;
   size_t pending_count_ = 0;
+  size_t reads_outstanding_ = 0;  // asked for and not answered yet
   std::map<uint64_t, ReadDone> reads_;  // by ReadIndex context, until answered
   std::vector<WaitingRead> waiting_reads_;
   raft::Index applied_ = 0;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -58,7 +59,8 @@ class LocalNetwork : public Transport {
 
 class Cluster {
  public:
-  explicit Cluster(int n, uint64_t snapshot_count = 0) : snapshot_count_(snapshot_count) {
+  explicit Cluster(int n, uint64_t snapshot_count = 0, size_t max_pending = 100000)
+      : snapshot_count_(snapshot_count), max_pending_(max_pending) {
     for (int i = 1; i <= n; ++i)
       ids_.push_back(i);
     for (raft::NodeId id : ids_)
@@ -84,6 +86,7 @@ class Cluster {
     o.snapshot_count = snapshot_count_;
     o.compaction_keep_entries = 5;
     o.request_timeout = 500ms;
+    o.max_pending = max_pending_;
     auto r = Replica::Open(o, node.wal.get(), &net_);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     node.replica = std::move(*r);
@@ -140,6 +143,7 @@ class Cluster {
   std::map<raft::NodeId, Node> nodes_;
   uint64_t restarts_ = 0;
   uint64_t snapshot_count_ = 0;
+  size_t max_pending_ = 100000;
 };
 
 TEST(ReplicaTest, ElectsALeaderReplicatesAndReadsLinearizablyOnFollowers) {
@@ -286,6 +290,39 @@ TEST(ReplicaTest, AWriteThatCannotCommitTimesOutInsteadOfHanging) {
   raft::NodeId now = c.WaitForLeader();
   ASSERT_NE(now, raft::kNoNode);
   ASSERT_TRUE(c.Barrier(now).ok());
+}
+
+TEST(ReplicaTest, ReadsAndWritesBeyondTheBoundAreRefusedNotQueued) {
+  Cluster c(3, 0, /*max_pending=*/4);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  // Cut off, the leader can neither confirm reads nor commit writes: they
+  // wait (until the request timeout), and the fifth of each is refused.
+  c.net().Isolate(leader, true);
+  auto answers = std::make_shared<std::atomic<int>>(0);
+  for (int i = 0; i < 4; ++i) {
+    c.replica(leader)->ReadBarrier([answers](Status) { ++*answers; });
+    cairnpb::RaftRequest req;
+    req.mutable_put()->set_key("k" + std::to_string(i));
+    c.replica(leader)->Propose(req, [answers](Result<kv::ApplyResult>) { ++*answers; });
+  }
+  Status read_refused;
+  c.replica(leader)->ReadBarrier([&](Status s) { read_refused = s; });
+  EXPECT_EQ(read_refused.code(), Code::kResourceExhausted) << read_refused.ToString();
+  EXPECT_EQ(read_refused.message(), "etcdserver: too many requests");
+  Status write_refused;
+  cairnpb::RaftRequest req;
+  req.mutable_put()->set_key("one-too-many");
+  c.replica(leader)->Propose(req, [&](Result<kv::ApplyResult> r) { write_refused = r.status(); });
+  EXPECT_EQ(write_refused.code(), Code::kResourceExhausted) << write_refused.ToString();
+  // Every waiting request is answered in the end, and the bound frees up.
+  for (int i = 0; i < 300 && *answers < 8; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(*answers, 8);
+  c.net().Isolate(leader, false);
+  raft::NodeId now = c.WaitForLeader();
+  ASSERT_NE(now, raft::kNoNode);
+  EXPECT_TRUE(c.Barrier(now).ok());
 }
 
 }  // namespace
