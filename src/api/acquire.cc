@@ -122,9 +122,9 @@ void Acquisition::Check() {
     Result<etcdserverpb::RangeResponse> own = self->backend_->store().Range(mine);
     if (!own.ok()) return self->Finish(own.status());
     if (own->kvs_size() == 0 || own->kvs(0).create_revision() != revision) {
-      return self->Finish(Status(Code::kNotFound,
-                                 "etcdserver: requested lease not found (the key " + self->key_ +
-                                     " was deleted while waiting: its lease ended)"));
+      return self->Finish(
+          Status(Code::kNotFound, "etcdserver: requested lease not found (the key " + self->key_ +
+                                      " was deleted while waiting: its lease ended)"));
     }
     Acquired out;
     {

@@ -45,23 +45,22 @@ class CampaignCall final : public grpc::ServerUnaryReactor {
     req.lease = request.lease();
     req.value = request.value();
     req.update_value = true;
-    acquisition_ = Acquisition::Make(
-        backend, hub, std::move(req),
-        [this, backend, response, name = request.name(), lease = request.lease()](
-            Result<Acquired> r) {
-          if (!r.ok()) {
-            Finish(ToGrpc(r.status()));
-            return;
-          }
-          *response->mutable_header() = r->header;
-          FillHeader(*backend, response->mutable_header());
-          v3electionpb::LeaderKey* leader = response->mutable_leader();
-          leader->set_name(name);
-          leader->set_key(r->key);
-          leader->set_rev(r->revision);
-          leader->set_lease(lease);
-          Finish(grpc::Status::OK);
-        });
+    acquisition_ = Acquisition::Make(backend, hub, std::move(req),
+                                     [this, backend, response, name = request.name(),
+                                      lease = request.lease()](Result<Acquired> r) {
+                                       if (!r.ok()) {
+                                         Finish(ToGrpc(r.status()));
+                                         return;
+                                       }
+                                       *response->mutable_header() = r->header;
+                                       FillHeader(*backend, response->mutable_header());
+                                       v3electionpb::LeaderKey* leader = response->mutable_leader();
+                                       leader->set_name(name);
+                                       leader->set_key(r->key);
+                                       leader->set_rev(r->revision);
+                                       leader->set_lease(lease);
+                                       Finish(grpc::Status::OK);
+                                     });
     std::shared_ptr<Acquisition> a = acquisition_;
     a->Run();
   }

@@ -17,17 +17,17 @@ class LockCall final : public grpc::ServerUnaryReactor {
     req.prefix = request.name() + "/";
     req.lease = request.lease();
     // Set before Run: once the acquisition finishes the call, `this` may go.
-    acquisition_ = Acquisition::Make(
-        backend, hub, std::move(req), [this, backend, response](Result<Acquired> r) {
-          if (!r.ok()) {
-            Finish(ToGrpc(r.status()));
-            return;
-          }
-          *response->mutable_header() = r->header;
-          FillHeader(*backend, response->mutable_header());
-          response->set_key(r->key);
-          Finish(grpc::Status::OK);
-        });
+    acquisition_ = Acquisition::Make(backend, hub, std::move(req),
+                                     [this, backend, response](Result<Acquired> r) {
+                                       if (!r.ok()) {
+                                         Finish(ToGrpc(r.status()));
+                                         return;
+                                       }
+                                       *response->mutable_header() = r->header;
+                                       FillHeader(*backend, response->mutable_header());
+                                       response->set_key(r->key);
+                                       Finish(grpc::Status::OK);
+                                     });
     std::shared_ptr<Acquisition> a = acquisition_;
     a->Run();
   }

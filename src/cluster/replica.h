@@ -170,7 +170,7 @@ class Replica {
   bool stopping_ = false;
   std::map<raft::Index, Pending> pending_;
   size_t pending_count_ = 0;
-  size_t reads_outstanding_ = 0;  // asked for and not answered yet
+  size_t reads_outstanding_ = 0;        // asked for and not answered yet
   std::map<uint64_t, ReadDone> reads_;  // by ReadIndex context, until answered
   std::vector<WaitingRead> waiting_reads_;
   raft::Index applied_ = 0;
