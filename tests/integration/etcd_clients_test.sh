@@ -342,6 +342,20 @@ expect "data survives a full restart" $'foo\nbaz' ctl "$E3" get foo
 expect "all writes survive a full restart" "100" count "$E2" after-kill- --prefix
 expect "leases survive a full restart" "600 long-lived" lease_json "$E2" "$long"
 
+# Without a quorum: writes and linearizable reads fail with etcd's "no
+# leader" once the last member knows it has none; serializable reads go on.
+kill -TERM "${CLUSTER_PIDS[1]}" "${CLUSTER_PIDS[2]}"
+wait "${CLUSTER_PIDS[1]}" "${CLUSTER_PIDS[2]}" 2>/dev/null
+got=""
+for _ in $(seq 50); do
+  got=$(error_of ctl "$E3" put lonely yes)
+  [[ "$got" == "Error: etcdserver: no leader" ]] && break
+  sleep 0.2
+done
+expect "a write without a quorum" "Error: etcdserver: no leader" echo "$got"
+expect "a linearizable read without a quorum" "Error: etcdserver: no leader" error_of ctl "$E3" get foo
+expect "a serializable read without a quorum" $'foo\nbaz' ctl "$E3" get foo --consistency=s
+
 if ((failures)); then echo "$failures failure(s)"; exit 1; fi
 trap - EXIT
 cluster_stop
