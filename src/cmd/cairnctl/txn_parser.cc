@@ -263,6 +263,7 @@ Result<etcdserverpb::Compare> ParseCompare(std::string_view line) {
   rest.remove_prefix(op.size());
   SkipBlanks(rest);
   std::optional<std::string> value = TakeQuoted(rest);
+  if (!value && !rest.empty() && rest.front() == '"') return Invalid(malformed);
   if (!value) {  // etcdctl also takes an unquoted number
     size_t end = rest.find_first_of(" \t");
     value = std::string(rest.substr(0, end));
