@@ -50,8 +50,7 @@ Result<etcdserverpb::RangeRequest> BuildRange(const GetOptions& o) {
 }
 
 Result<etcdserverpb::PutRequest> BuildPut(const PutOptions& o) {
-  if (o.key.empty())
-    return Invalid("put command needs 1 argument and input from stdin or 2 arguments");
+  // An empty key goes to the server, which answers with etcd's own error.
   if (o.ignore_value && !o.value.empty()) return Invalid("value is provided with --ignore-value");
   etcdserverpb::PutRequest r;
   r.set_key(o.key);
