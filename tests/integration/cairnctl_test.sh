@@ -95,9 +95,18 @@ if wait "$wpid"; then
     fail "live watch: got [$(cat "$WORK/watch-live.out")]"
 else fail "live watch exited with an error: $(cat "$WORK/watch-live.out")"; fi
 # Ctrl-C ends a watch with status 0.
-timeout 20 "$CTL" --endpoints "$E1" watch never >"$WORK/watch-int.out" 2>&1 &
+# (No `timeout` wrapper: the signal must reach cairnctl itself. Interrupt
+# only once an event shows the watch is running.)
+"$CTL" --endpoints "$E1" watch int >"$WORK/watch-int.out" 2>&1 &
 wpid=$!; BG_PIDS+=("$wpid")
-sleep 1; kill -INT "$wpid"
+for _ in $(seq 50); do
+  ctl "$E2" put int x >/dev/null
+  grep -q '^PUT$' "$WORK/watch-int.out" && break
+  sleep 0.2
+done
+kill -INT "$wpid"
+for _ in $(seq 100); do kill -0 "$wpid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$wpid" 2>/dev/null  # still running after 10 s: fails below
 wait "$wpid" && echo "ok: an interrupted watch exits 0" || fail "interrupted watch: exit $?: $(cat "$WORK/watch-int.out")"
 
 # Compaction and etcd's errors.
