@@ -318,16 +318,15 @@ Result<etcdserverpb::RequestOp> ParseRequestOp(std::string_view line) {
   Result<OpFlags> flags = OpFlags::Parse(*words, std::string(line));
   if (!flags.ok()) return flags.status();
   const std::string& verb = (*words)[0];
-  Result<etcdserverpb::RequestOp> op = Invalid("");
-  if (verb == "put")
-    op = ParsePut(*flags);
-  else if (verb == "get")
-    op = ParseGet(*flags);
-  else if (verb == "del" || verb == "delete")
-    op = ParseDelete(*flags);
-  else
+  using Parser = Result<etcdserverpb::RequestOp> (*)(OpFlags&);
+  Parser parse = verb == "put"                       ? ParsePut
+                 : verb == "get"                     ? ParseGet
+                 : verb == "del" || verb == "delete" ? ParseDelete
+                                                     : nullptr;
+  if (parse == nullptr)
     return Invalid("unknown operation \"" + verb + "\" in: " + std::string(line) +
                    " (want put, get or del)");
+  Result<etcdserverpb::RequestOp> op = parse(*flags);
   if (!op.ok())
     return Invalid("malformed operation: " + std::string(line) + ": " + op.status().message());
   return op;
