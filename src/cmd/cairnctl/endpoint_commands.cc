@@ -82,8 +82,7 @@ Status RunStatus(const Cli& cli, bool whole_cluster) {
     Print(*format == OutputFormat::kTable ? table.Render() : simple);
   if (failed > 0)
     return Status(Code::kUnavailable, std::to_string(failed) + " of " +
-                                          std::to_string(targets->size()) +
-                                          " endpoints did not answer");
+                                          std::to_string(targets->size()) + " endpoints failed");
   return Status::Ok();
 }
 
@@ -183,8 +182,7 @@ Status RunHashKv(const Cli& cli, bool whole_cluster, int64_t revision) {
     Print(*format == OutputFormat::kTable ? table.Render() : simple);
   if (failed > 0)
     return Status(Code::kUnavailable, std::to_string(failed) + " of " +
-                                          std::to_string(targets->size()) +
-                                          " endpoints did not answer");
+                                          std::to_string(targets->size()) + " endpoints failed");
   return Status::Ok();
 }
 

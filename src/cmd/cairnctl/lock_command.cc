@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include "client/lock.h"
@@ -34,8 +35,12 @@ struct LockOptions {
 Status RunHolding(const std::vector<std::string>& command, const std::string& key, int64_t rev,
                   Session& session) {
   std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e)
-    env.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view var(*e);
+    // An outer lock's values must not shadow this one's.
+    if (var.starts_with("ETCD_LOCK_KEY=") || var.starts_with("ETCD_LOCK_REV=")) continue;
+    env.emplace_back(var);
+  }
   env.push_back("ETCD_LOCK_KEY=" + key);
   env.push_back("ETCD_LOCK_REV=" + std::to_string(rev));
   std::vector<char*> argv, envp;
