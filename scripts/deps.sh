@@ -9,8 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
-  libcli11-dev libyaml-cpp-dev
-  etcd-client python3-etcd3
+  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
+  etcd-client etcd-server python3-etcd3
   clang libclang-rt-dev
 )
 
