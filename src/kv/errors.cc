@@ -14,9 +14,11 @@ constexpr KvErrorInfo kTable[] = {
     {Code::kOutOfRange, "etcdserver: mvcc: required revision has been compacted"},
     {Code::kOutOfRange, "etcdserver: mvcc: required revision is a future revision"},
     {Code::kInvalidArgument, "cairn: unknown sort_target"},
+    {Code::kResourceExhausted, "etcdserver: mvcc: database space exceeded"},
+    {Code::kDataLoss, "etcdserver: corrupt cluster"},
 };
 static_assert(sizeof(kTable) / sizeof(kTable[0]) ==
-              static_cast<size_t>(KvError::kBadSortTarget) + 1);
+              static_cast<size_t>(KvError::kCorrupt) + 1);
 
 }  // namespace
 

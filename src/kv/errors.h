@@ -18,6 +18,8 @@ enum class KvError {
   kCompacted,      // the revision asked for has been compacted away
   kFutureRev,      // the revision asked for has not happened yet
   kBadSortTarget,  // Cairn only: sort_target outside the enum (etcd panics)
+  kNoSpace,        // NOSPACE is raised and the request would add data
+  kCorrupt,        // CORRUPT is raised: no writes at all
 };
 
 struct KvErrorInfo {

@@ -13,6 +13,7 @@
 #include "cairn/raft_request.pb.h"
 #include "etcd/etcdserverpb/rpc.pb.h"
 #include "etcd/mvccpb/kv.pb.h"
+#include "kv/alarms.h"
 #include "kv/validate.h"
 #include "storage/state_engine.h"
 
@@ -33,9 +34,9 @@ struct MvccOptions {
 
 // What applying one entry produced; monostate for an entry without a
 // request (a no-op).
-using ApplyResponse =
-    std::variant<std::monostate, etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
-                 etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse>;
+using ApplyResponse = std::variant<std::monostate, etcdserverpb::PutResponse,
+                                   etcdserverpb::DeleteRangeResponse, etcdserverpb::TxnResponse,
+                                   etcdserverpb::CompactionResponse, etcdserverpb::AlarmResponse>;
 
 struct ApplyResult {
   // The request's outcome, as etcd reports it to the client. Deterministic:
@@ -103,6 +104,12 @@ class MvccStore {
   // digests whatever their RocksDB layout (etcd's HashKV, for tests and
   // Maintenance.Hash). Compacted/future revisions fail as in Range.
   Result<uint32_t> Digest(int64_t revision = 0) const;
+
+  // The alarms raised (kv/alarms.h) as of the last applied batch.
+  Result<Alarms> RaisedAlarms() const;
+  // Compacts the whole database (etcd's defragment): what compactions and
+  // deletes freed leaves the disk. Any thread; writes and reads go on.
+  Status Defragment();
 
   // Snapshots of the whole store for InstallSnapshot; see StateEngine.
   Result<storage::SnapshotManifest> CreateSnapshot(const std::string& out_dir);

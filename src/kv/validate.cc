@@ -176,6 +176,7 @@ Status ValidateRaftRequest(const cairnpb::RaftRequest& req, int max_txn_ops) {
     case cairnpb::RaftRequest::kTxn:
       return ValidateTxn(req.txn(), max_txn_ops);
     case cairnpb::RaftRequest::kCompaction:
+    case cairnpb::RaftRequest::kAlarm:
     case cairnpb::RaftRequest::REQUEST_NOT_SET:
       break;
   }
