@@ -34,6 +34,8 @@ void EncodeForwardResponse(Result<kv::ApplyResult> result, cairnpb::ForwardRespo
           *out->mutable_txn() = std::move(response);
         } else if constexpr (std::is_same_v<T, etcdserverpb::CompactionResponse>) {
           *out->mutable_compaction() = std::move(response);
+        } else if constexpr (std::is_same_v<T, etcdserverpb::AlarmResponse>) {
+          *out->mutable_alarm() = std::move(response);
         }
         // std::monostate: an entry without a request has no response.
       },
@@ -56,6 +58,9 @@ kv::ApplyResult DecodeForwardResponse(cairnpb::ForwardResponse&& in) {
       break;
     case cairnpb::ForwardResponse::kCompaction:
       r.response = std::move(*in.mutable_compaction());
+      break;
+    case cairnpb::ForwardResponse::kAlarm:
+      r.response = std::move(*in.mutable_alarm());
       break;
     case cairnpb::ForwardResponse::RESPONSE_NOT_SET:
       break;
