@@ -17,8 +17,7 @@ constexpr KvErrorInfo kTable[] = {
     {Code::kResourceExhausted, "etcdserver: mvcc: database space exceeded"},
     {Code::kDataLoss, "etcdserver: corrupt cluster"},
 };
-static_assert(sizeof(kTable) / sizeof(kTable[0]) ==
-              static_cast<size_t>(KvError::kCorrupt) + 1);
+static_assert(sizeof(kTable) / sizeof(kTable[0]) == static_cast<size_t>(KvError::kCorrupt) + 1);
 
 }  // namespace
 
