@@ -8,7 +8,7 @@ packages=(
   clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler
-  libgrpc++-dev protobuf-compiler-grpc
+  libgrpc++-dev protobuf-compiler-grpc libssl-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   etcd-client etcd-server python3-etcd3
   clang libclang-rt-dev

@@ -9,7 +9,7 @@ Status EtcdStatus(EtcdError error) {
     case EtcdError::kNoLeader:
       return Status(Code::kUnavailable, "etcdserver: no leader");
     case EtcdError::kNotLeader:
-      return Status(Code::kUnavailable, "etcdserver: not leader");
+      return Status(Code::kFailedPrecondition, "etcdserver: not leader");
     case EtcdError::kLeaderChanged:
       return Status(Code::kUnavailable, "etcdserver: leader changed");
     case EtcdError::kTimeout:
@@ -18,6 +18,10 @@ Status EtcdStatus(EtcdError error) {
       return Status(Code::kResourceExhausted, "etcdserver: too many requests");
     case EtcdError::kStopped:
       return Status(Code::kUnavailable, "etcdserver: server stopped");
+    case EtcdError::kBadLeaderTransferee:
+      return Status(Code::kFailedPrecondition, "etcdserver: bad leader transferee");
+    case EtcdError::kTimeoutLeaderTransfer:
+      return Status(Code::kUnknown, "etcdserver: request timed out, leader transfer took too long");
   }
   return Status(Code::kInternal, "unknown error");
 }

@@ -10,11 +10,16 @@ namespace cairn::api {
 enum class EtcdError {
   kRequestTooLarge,  // InvalidArgument "etcdserver: request is too large"
   kNoLeader,         // Unavailable "etcdserver: no leader"
-  kNotLeader,        // Unavailable "etcdserver: not leader"
+  kNotLeader,        // FailedPrecondition "etcdserver: not leader"
   kLeaderChanged,    // Unavailable "etcdserver: leader changed"
   kTimeout,          // Unavailable "etcdserver: request timed out"
   kTooManyRequests,  // ResourceExhausted "etcdserver: too many requests"
   kStopped,          // Unavailable "etcdserver: server stopped"
+  // MoveLeader to a member that is not a voter (unknown, or a learner).
+  kBadLeaderTransferee,  // FailedPrecondition "etcdserver: bad leader transferee"
+  // MoveLeader did not finish in time. etcd has no gRPC error for it, so
+  // its message travels with code Unknown.
+  kTimeoutLeaderTransfer,  // Unknown "etcdserver: request timed out, leader transfer took too long"
 };
 
 Status EtcdStatus(EtcdError error);

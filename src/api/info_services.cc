@@ -25,6 +25,15 @@ grpc::ServerUnaryReactor* MaintenanceService::Status(grpc::CallbackServerContext
   response->set_raftterm(s.term);
   response->set_raftappliedindex(s.applied_index);
   response->set_islearner(s.is_learner);
+  // etcd lists what is wrong with the member here (`endpoint status`).
+  if (s.leader == 0) response->add_errors("etcdserver: no leader");
+  if (kv_ != nullptr) {
+    Result<kv::Alarms> alarms = kv_->store().RaisedAlarms();
+    if (alarms.ok()) {
+      for (const etcdserverpb::AlarmMember& a : *alarms)
+        response->add_errors(AlarmText(a));
+    }
+  }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -42,6 +42,8 @@ void EncodeForwardResponse(Result<kv::ApplyResult> result, cairnpb::ForwardRespo
           *out->mutable_lease_keep_alive() = std::move(response);
         } else if constexpr (std::is_same_v<T, etcdserverpb::LeaseTimeToLiveResponse>) {
           *out->mutable_lease_time_to_live() = std::move(response);
+        } else if constexpr (std::is_same_v<T, etcdserverpb::AlarmResponse>) {
+          *out->mutable_alarm() = std::move(response);
         }
         // std::monostate: an entry without a request has no response.
       },
@@ -76,6 +78,9 @@ kv::ApplyResult DecodeForwardResponse(cairnpb::ForwardResponse&& in) {
       break;
     case cairnpb::ForwardResponse::kLeaseTimeToLive:
       r.response = std::move(*in.mutable_lease_time_to_live());
+      break;
+    case cairnpb::ForwardResponse::kAlarm:
+      r.response = std::move(*in.mutable_alarm());
       break;
     case cairnpb::ForwardResponse::RESPONSE_NOT_SET:
       break;

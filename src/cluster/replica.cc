@@ -162,6 +162,18 @@ bool Replica::HandOverLeadership(std::chrono::milliseconds timeout) {
   return false;
 }
 
+void Replica::TransferLeadership(raft::NodeId target, std::function<void(Status)> started) {
+  Post(TransferTo{target, std::move(started)});
+}
+
+void Replica::RunOnApplyThread(std::function<void(kv::MvccStore&)> fn) {
+  {
+    std::lock_guard<std::mutex> lock(apply_mu_);
+    apply_queue_.push_back(ApplyTask(std::move(fn)));
+  }
+  apply_cv_.notify_one();
+}
+
 void Replica::ReadBarrier(ReadDone done) {
   Status refused;
   {
@@ -299,6 +311,8 @@ void Replica::Handle(Event& event) {
     Status s = raft_->TransferLeadership(target);
     CAIRN_LOG(INFO) << "group " << options_.group << ": handing leadership over to " << target
                     << (s.ok() ? "" : ": " + s.message());
+  } else if (auto* transfer = std::get_if<TransferTo>(&event)) {
+    transfer->started(raft_->TransferLeadership(transfer->target));
   } else if (auto* snap = std::get_if<NewSnapshot>(&event)) {
     Status s = raft_->CreateSnapshot(snap->index, std::move(snap->data));
     if (!s.ok()) {
@@ -404,13 +418,17 @@ void Replica::ApplyLoop() {
   while (true) {
     std::vector<raft::Entry> entries;
     std::optional<raft::SnapshotMeta> snapshot;
+    ApplyTask task;
     {
       std::unique_lock<std::mutex> lock(apply_mu_);
       apply_cv_.wait(lock, [&] { return apply_stopping_ || !apply_queue_.empty(); });
       if (apply_queue_.empty()) return;
       // Entries queued back to back apply as one batch; a snapshot goes alone.
-      while (!apply_queue_.empty() && !snapshot) {
-        if (auto* meta = std::get_if<raft::SnapshotMeta>(&apply_queue_.front())) {
+      while (!apply_queue_.empty() && !snapshot && !task) {
+        if (auto* t = std::get_if<ApplyTask>(&apply_queue_.front())) {
+          if (!entries.empty()) break;
+          task = std::move(*t);
+        } else if (auto* meta = std::get_if<raft::SnapshotMeta>(&apply_queue_.front())) {
           if (!entries.empty()) break;
           snapshot = *meta;
         } else {
@@ -421,7 +439,9 @@ void Replica::ApplyLoop() {
         apply_queue_.pop_front();
       }
     }
-    if (snapshot) {
+    if (task) {
+      task(*store_);
+    } else if (snapshot) {
       InstallSnapshot(*snapshot);
     } else {
       ApplyEntries(std::move(entries));

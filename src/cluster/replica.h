@@ -97,6 +97,16 @@ class Replica {
   // `timeout` for another member to lead. True if one does (or this one did
   // not lead).
   bool HandOverLeadership(std::chrono::milliseconds timeout);
+  // Thread-safe. Starts Raft's leadership transfer to `target` on the loop
+  // thread; `started` gets kFailedPrecondition when this replica does not
+  // lead, kInvalidArgument when the target is not a voter, otherwise ok
+  // (the transfer is under way, or target already leads). Watch info() to
+  // see it finish.
+  void TransferLeadership(raft::NodeId target, std::function<void(Status)> started);
+  // Thread-safe. Runs `fn` on the apply thread between two applied batches:
+  // the store holds still while it runs (a consistent snapshot for
+  // Maintenance.Snapshot). Not run if the replica stops first.
+  void RunOnApplyThread(std::function<void(kv::MvccStore&)> fn);
 
   kv::MvccStore& store() { return *store_; }
 
@@ -112,6 +122,10 @@ class Replica {
  private:
   struct Persisted {};
   struct HandOver {};
+  struct TransferTo {
+    raft::NodeId target;
+    std::function<void(Status)> started;
+  };
   struct NewSnapshot {
     raft::Index index;
     std::string data;
@@ -124,10 +138,12 @@ class Replica {
     ReadDone done;
   };
   using Event = std::variant<std::vector<raft::Message>, NewProposal, NewRead, Persisted,
-                             NewSnapshot, HandOver>;
+                             NewSnapshot, HandOver, TransferTo>;
   // What the apply thread works through, in order: committed entries, and
   // snapshots received from the leader (already durable as paths_.pending).
-  using ApplyItem = std::variant<std::vector<raft::Entry>, raft::SnapshotMeta>;
+  // And work asked with RunOnApplyThread.
+  using ApplyTask = std::function<void(kv::MvccStore&)>;
+  using ApplyItem = std::variant<std::vector<raft::Entry>, raft::SnapshotMeta, ApplyTask>;
   struct Pending {
     raft::Term term;
     ProposeDone done;

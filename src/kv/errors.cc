@@ -17,9 +17,10 @@ constexpr KvErrorInfo kTable[] = {
     {Code::kNotFound, "etcdserver: requested lease not found"},
     {Code::kFailedPrecondition, "etcdserver: lease already exists"},
     {Code::kOutOfRange, "etcdserver: too large lease TTL"},
+    {Code::kResourceExhausted, "etcdserver: mvcc: database space exceeded"},
+    {Code::kDataLoss, "etcdserver: corrupt cluster"},
 };
-static_assert(sizeof(kTable) / sizeof(kTable[0]) ==
-              static_cast<size_t>(KvError::kLeaseTtlTooLarge) + 1);
+static_assert(sizeof(kTable) / sizeof(kTable[0]) == static_cast<size_t>(KvError::kCorrupt) + 1);
 
 }  // namespace
 

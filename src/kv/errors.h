@@ -21,6 +21,8 @@ enum class KvError {
   kLeaseNotFound,     // a put names, or a revoke/renew asks for, a lease that does not exist
   kLeaseExists,       // a grant asks for an ID already in use
   kLeaseTtlTooLarge,  // a grant's TTL above kMaxLeaseTtl
+  kNoSpace,           // NOSPACE is raised and the request would add data
+  kCorrupt,           // CORRUPT is raised: no writes at all
 };
 
 struct KvErrorInfo {

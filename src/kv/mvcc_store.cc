@@ -5,6 +5,7 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "base/coding.h"
+#include "kv/alarms.h"
 #include "kv/compact.h"
 #include "kv/errors.h"
 #include "kv/key_value.h"
@@ -172,6 +173,12 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
   // make replicas configured differently disagree on a committed entry.
   out.status = ValidateRaftRequest(req, kNoTxnOpsLimit);
   if (!out.status.ok()) return out;
+  // Checked again here, not only before proposing: an alarm raised while
+  // the write was in flight must refuse it on every replica alike.
+  Result<Alarms> alarms = LoadAlarms(reader);
+  if (!alarms.ok()) return alarms.status();
+  out.status = CheckAlarms(*alarms, req);
+  if (!out.status.ok()) return out;
 
   Writer w(reader, batch, state->current, e.revision, state->compacted);
   switch (req.request_case()) {
@@ -229,6 +236,13 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
       etcdserverpb::CompactionResponse resp;
       resp.mutable_header()->set_revision(state->current);
       out.response = std::move(resp);
+      return out;
+    }
+    case cairnpb::RaftRequest::kAlarm: {
+      Result<etcdserverpb::AlarmResponse> r = ApplyAlarm(req.alarm(), reader, batch);
+      if (!r.ok()) return r.status();
+      r->mutable_header()->set_revision(state->current);
+      out.response = std::move(*r);
       return out;
     }
     case cairnpb::RaftRequest::kLeaseGrant: {

@@ -14,6 +14,7 @@
 #include "cairn/raft_request.pb.h"
 #include "etcd/etcdserverpb/rpc.pb.h"
 #include "etcd/mvccpb/kv.pb.h"
+#include "kv/alarms.h"
 #include "kv/validate.h"
 #include "storage/state_engine.h"
 
@@ -40,8 +41,9 @@ struct MvccOptions {
 using ApplyResponse =
     std::variant<std::monostate, etcdserverpb::PutResponse, etcdserverpb::DeleteRangeResponse,
                  etcdserverpb::TxnResponse, etcdserverpb::CompactionResponse,
-                 etcdserverpb::LeaseGrantResponse, etcdserverpb::LeaseRevokeResponse,
-                 etcdserverpb::LeaseKeepAliveResponse, etcdserverpb::LeaseTimeToLiveResponse>;
+                 etcdserverpb::AlarmResponse, etcdserverpb::LeaseGrantResponse,
+                 etcdserverpb::LeaseRevokeResponse, etcdserverpb::LeaseKeepAliveResponse,
+                 etcdserverpb::LeaseTimeToLiveResponse>;
 
 struct ApplyResult {
   // The request's outcome, as etcd reports it to the client. Deterministic:
@@ -121,6 +123,11 @@ class MvccStore {
   // Changes whenever a batch grants or revokes a lease or a snapshot is
   // restored: a cheap test for "Leases() may differ from last time".
   uint64_t lease_generation() const { return lease_generation_.load(std::memory_order_acquire); }
+  // The alarms raised (kv/alarms.h) as of the last applied batch.
+  Result<Alarms> RaisedAlarms() const;
+  // Compacts the whole database (etcd's defragment): what compactions and
+  // deletes freed leaves the disk. Any thread; writes and reads go on.
+  Status Defragment();
 
   // Snapshots of the whole store for InstallSnapshot; see StateEngine.
   Result<storage::SnapshotManifest> CreateSnapshot(const std::string& out_dir);

@@ -189,6 +189,7 @@ Status ValidateRaftRequest(const cairnpb::RaftRequest& req, int max_txn_ops) {
                     "never written to the log");
     case cairnpb::RaftRequest::kLeaseRevoke:
     case cairnpb::RaftRequest::kCompaction:
+    case cairnpb::RaftRequest::kAlarm:
     case cairnpb::RaftRequest::REQUEST_NOT_SET:
       break;
   }

@@ -276,6 +276,55 @@ TEST(ReplicaTest, ALeaderHandsOverLeadershipBeforeStopping) {
   EXPECT_EQ(c.Get(next, "k"), "v");
 }
 
+TEST(ReplicaTest, TransferLeadershipMovesItToTheChosenVoterOnly) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.Put(leader, "k", "v").ok());
+  auto started = [&](raft::NodeId via, raft::NodeId target) {
+    auto p = std::make_shared<std::promise<Status>>();
+    std::future<Status> f = p->get_future();
+    c.replica(via)->TransferLeadership(target, [p](Status s) { p->set_value(s); });
+    return f.wait_for(10s) == std::future_status::ready
+               ? f.get()
+               : Status(Code::kDeadlineExceeded, "test: no answer");
+  };
+  raft::NodeId target = leader == 3 ? 2 : 3;
+  raft::NodeId other = 6 - leader - target;
+  // Only the leader can, and only to a voter.
+  EXPECT_EQ(started(other, target).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(started(leader, 99).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(started(leader, target).ok());
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (c.replica(target)->info().role != raft::Role::kLeader &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(c.replica(target)->info().role, raft::Role::kLeader);
+  ASSERT_TRUE(c.Put(target, "after", "transfer").ok());
+}
+
+TEST(ReplicaTest, RunOnApplyThreadSeesWholeBatchesInOrder) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.Put(leader, "k", "1").ok());
+  auto p = std::make_shared<std::promise<uint64_t>>();
+  std::future<uint64_t> f = p->get_future();
+  // Runs after the write above was applied (it was answered), and the store
+  // stays at one applied index while the task runs.
+  c.replica(leader)->RunOnApplyThread([p](kv::MvccStore& store) {
+    const uint64_t before = store.applied_index();
+    std::this_thread::sleep_for(50ms);
+    p->set_value(store.applied_index() == before ? before : 0);
+  });
+  ASSERT_TRUE(c.Put(leader, "k", "2").ok());
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  const uint64_t seen = f.get();
+  EXPECT_GT(seen, 0u);
+  EXPECT_LT(seen, c.replica(leader)->info().applied);
+}
+
 TEST(ReplicaTest, AWriteThatCannotCommitTimesOutInsteadOfHanging) {
   Cluster c(3);
   raft::NodeId leader = c.WaitForLeader();

@@ -35,6 +35,9 @@ Status Server::Init() {
   Result<std::unique_ptr<storage::Wal>> wal = storage::Wal::Open(config_.data_dir + "/wal");
   if (!wal.ok()) return wal.status();
   wal_ = std::move(*wal);
+  std::filesystem::remove_all(SnapshotStreamDir(), ec);  // a crash's leftovers
+  quota_ = std::make_unique<SpaceQuota>(config_.data_dir + "/groups/" + std::to_string(kDataGroup),
+                                        config_.quota_backend_bytes);
   if (!wal_->recovery_note().empty()) CAIRN_LOG(WARN) << "wal: " << wal_->recovery_note();
 
   // Peers: every other member's first peer URL.
@@ -132,7 +135,7 @@ Status Server::Init() {
   watch_service_ = std::make_unique<api::WatchService>(watch_hub_.get());
   lock_service_ = std::make_unique<api::LockService>(this, watch_hub_.get());
   election_service_ = std::make_unique<api::ElectionService>(this, watch_hub_.get());
-  maintenance_service_ = std::make_unique<api::MaintenanceService>(this);
+  maintenance_service_ = std::make_unique<api::MaintenanceService>(this, this, this);
   cluster_service_ = std::make_unique<api::ClusterService>(this);
   auth_service_ = std::make_unique<api::AuthService>();
   grpc::EnableDefaultHealthCheckService(true);
@@ -192,6 +195,8 @@ void Server::Shutdown() {
                                 : ": could not hand leadership over; stopping anyway");
     }
   }
+  // Maintenance jobs use the replica: they finish while it still runs.
+  if (maintenance_service_) maintenance_service_->Stop();
   // Client calls in flight get a moment to finish (the replica still runs);
   // peer streams never end on their own, so the peer server stops at once.
   if (client_server_) {
@@ -213,6 +218,10 @@ void Server::Shutdown() {
 
 void Server::Write(const cairnpb::RaftRequest& request,
                    std::function<void(Result<kv::ApplyResult>)> done) {
+  if (Status s = CheckSpace(request); !s.ok()) {
+    done(s);
+    return;
+  }
   // Try here first; a follower hands the write to the leader it knows.
   replica_->Propose(request, [this, request, done = std::move(done)](Result<kv::ApplyResult> r) {
     if (r.ok() || r.status().code() != Code::kFailedPrecondition) {

@@ -18,6 +18,7 @@
 #include "api/lease_keeper.h"
 #include "api/lease_service.h"
 #include "api/lock_service.h"
+#include "api/maintenance_backend.h"
 #include "api/node_info.h"
 #include "api/watch_hub.h"
 #include "api/watch_service.h"
@@ -25,13 +26,16 @@
 #include "cluster/grpc_transport_service.h"
 #include "cluster/replica.h"
 #include "cmd/cairn/config.h"
+#include "cmd/cairn/space_quota.h"
 #include "storage/wal.h"
 
 namespace cairn::cmd {
 
 // One cairn member: its WAL, the data group's replica, the peer transport
 // and the client-facing etcd services, wired together.
-class Server final : public api::LeaseBackend, public api::NodeInfo {
+class Server final : public api::LeaseBackend,
+                     public api::NodeInfo,
+                     public api::MaintenanceBackend {
  public:
   static Result<std::unique_ptr<Server>> Start(const ServerConfig& config);
   ~Server() override;
@@ -62,6 +66,12 @@ class Server final : public api::LeaseBackend, public api::NodeInfo {
   State state() const override;
   std::vector<NodeInfo::Member> members() const override;
 
+  // api::MaintenanceBackend (server_maintenance.cc)
+  Status Defragment() override;
+  Status MoveLeader(uint64_t target, std::chrono::steady_clock::time_point deadline) override;
+  Result<std::string> CreateSnapshotFile() override;
+  void RemoveSnapshotFile(const std::string& path) override;
+
  private:
   static constexpr uint64_t kDataGroup = 1;
   explicit Server(ServerConfig config) : config_(std::move(config)) {}
@@ -71,6 +81,11 @@ class Server final : public api::LeaseBackend, public api::NodeInfo {
   // Hands `request` to the leader this member knows, or fails with "no leader".
   void ForwardToLeader(const cairnpb::RaftRequest& request,
                        std::function<void(Result<kv::ApplyResult>)> done);
+  // Before proposing: refuses what the raised alarms or the space quota
+  // forbid, raising NOSPACE when the quota is the reason (etcd's order).
+  Status CheckSpace(const cairnpb::RaftRequest& request);
+  // Where Maintenance.Snapshot cuts its archives (emptied at startup).
+  std::string SnapshotStreamDir() const;
 
   ServerConfig config_;
   std::vector<cmd::Member> members_;
@@ -99,6 +114,8 @@ class Server final : public api::LeaseBackend, public api::NodeInfo {
   std::unique_ptr<api::ClusterService> cluster_service_;
   std::unique_ptr<api::AuthService> auth_service_;
   std::unique_ptr<grpc::Server> client_server_;
+  std::unique_ptr<SpaceQuota> quota_;
+  std::atomic<uint64_t> snapshot_seq_{0};
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
 };
