@@ -8,6 +8,7 @@
 #include "kv/compact.h"
 #include "kv/errors.h"
 #include "kv/key_value.h"
+#include "kv/members.h"
 #include "kv/mvcc_key.h"
 #include "kv/read_view.h"
 #include "kv/txn.h"
@@ -216,6 +217,20 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
       etcdserverpb::CompactionResponse resp;
       resp.mutable_header()->set_revision(state->current);
       out.response = std::move(resp);
+      return out;
+    }
+    case cairnpb::RaftRequest::kMembership:
+    case cairnpb::RaftRequest::kMemberAttributes:
+    case cairnpb::RaftRequest::kMemberPeerUpdate: {
+      // Read, change, write back: one record, in this entry's batch.
+      Result<cairnpb::MemberTable> table = ReadMemberTable(reader);
+      if (!table.ok()) return table.status();
+      out.status = ApplyMemberRequest(req, &*table);
+      if (!out.status.ok()) return out;
+      if (Status s = FromRocks(batch->Put(MemberTableKey(), table->SerializeAsString()), "batch");
+          !s.ok()) {
+        return s;
+      }
       return out;
     }
     case cairnpb::RaftRequest::REQUEST_NOT_SET:

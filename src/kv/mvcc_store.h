@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "cairn/membership.pb.h"
 #include "cairn/raft_request.pb.h"
 #include "etcd/etcdserverpb/rpc.pb.h"
 #include "etcd/mvccpb/kv.pb.h"
@@ -89,6 +90,9 @@ class MvccStore {
   // etcd's Range on the last applied state (serving a linearizable read is
   // the caller's business: ReadIndex, then wait for applied_index).
   Result<etcdserverpb::RangeResponse> Range(const etcdserverpb::RangeRequest& request) const;
+
+  // The cluster's members as of the last applied entry (kv/members.h).
+  Result<cairnpb::MemberTable> Members() const;
 
   // Changes with revision >= from_revision in (revision, sub-index) order,
   // at most max_events of them; what a watch replays. A PUT event carries
