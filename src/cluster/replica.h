@@ -58,7 +58,9 @@ struct ReplicaOptions {
   // existing cluster gives neither and learns everything from the leader.
   std::vector<raft::ConfChange> bootstrap;
   // Run on the leader's loop thread before a membership change
-  // (RaftRequest.membership) is proposed; an error refuses it.
+  // (RaftRequest.membership) is proposed; an error refuses it (answered as
+  // an ok Result whose ApplyResult::status is the error, like a change the
+  // state machine refused).
   std::function<Status(const cairnpb::RaftRequest&, const MembershipView&)> check_membership;
   // Called on the apply thread after a batch that changed the member table
   // (kv/members.h) was applied, and after a snapshot was installed.

@@ -54,12 +54,12 @@ MembershipView Replica::View() const {
 }
 
 void Replica::ProposeMembership(NewProposal proposal) {
-  auto fail = [&](Status s) {
+  auto fail = [&](Result<kv::ApplyResult> r) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       --pending_count_;
     }
-    proposal.done(std::move(s));
+    proposal.done(std::move(r));
   };
   cairnpb::RaftRequest request;
   if (!request.ParseFromString(proposal.data) || !request.has_membership()) {
@@ -80,7 +80,11 @@ void Replica::ProposeMembership(NewProposal proposal) {
     }
     if (options_.check_membership) {
       if (Status s = options_.check_membership(request, View()); !s.ok()) {
-        fail(std::move(s));
+        // The request's own failure, answered as an applied refusal would
+        // be: not to be confused with "not leader" by whoever forwards.
+        kv::ApplyResult refused;
+        refused.status = std::move(s);
+        fail(std::move(refused));
         return;
       }
     }

@@ -245,8 +245,10 @@ TEST(ReplicaMembershipTest, ALearnerJoinsCatchesUpFromTheLogAndIsPromoted) {
 
   // The check sees the learner's progress and may refuse.
   c.Refuse(true);
-  Status refused = c.Outcome(leader, Change(cairnpb::MembershipChange::PROMOTE, 4));
-  EXPECT_EQ(refused.message(), "refused by the check");
+  Result<kv::ApplyResult> refused =
+      c.Propose(leader, Change(cairnpb::MembershipChange::PROMOTE, 4));
+  ASSERT_TRUE(refused.ok());  // the request's failure, not the replica's
+  EXPECT_EQ(refused->status.message(), "refused by the check");
   MembershipView view = c.last_view();
   EXPECT_EQ(view.leader, leader);
   ASSERT_EQ(view.peers.count(4), 1u);
