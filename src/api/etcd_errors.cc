@@ -18,6 +18,20 @@ Status EtcdStatus(EtcdError error) {
       return Status(Code::kResourceExhausted, "etcdserver: too many requests");
     case EtcdError::kStopped:
       return Status(Code::kUnavailable, "etcdserver: server stopped");
+    case EtcdError::kMemberBadUrls:
+      return Status(Code::kInvalidArgument, "etcdserver: given member URLs are invalid");
+    case EtcdError::kNotEnoughStarted:
+      return Status(Code::kFailedPrecondition,
+                    "etcdserver: re-configuration failed due to not enough started members");
+    case EtcdError::kUnhealthy:
+      return Status(Code::kUnavailable, "etcdserver: unhealthy cluster");
+    case EtcdError::kLearnerNotReady:
+      return Status(Code::kFailedPrecondition,
+                    "etcdserver: can only promote a learner member which is in sync with leader");
+    case EtcdError::kTooManyLearners:
+      return Status(Code::kFailedPrecondition, "etcdserver: too many learner members in cluster");
+    case EtcdError::kNotSupportedForLearner:
+      return Status(Code::kUnavailable, "etcdserver: rpc not supported for learner");
   }
   return Status(Code::kInternal, "unknown error");
 }

@@ -15,6 +15,16 @@ enum class EtcdError {
   kTimeout,          // Unavailable "etcdserver: request timed out"
   kTooManyRequests,  // ResourceExhausted "etcdserver: too many requests"
   kStopped,          // Unavailable "etcdserver: server stopped"
+  // Membership, decided before a change is proposed (the member table's
+  // own refusals are in kv/members.h).
+  kMemberBadUrls,           // InvalidArgument "etcdserver: given member URLs are invalid"
+  kNotEnoughStarted,        // FailedPrecondition "etcdserver: re-configuration failed due to
+                            //   not enough started members"
+  kUnhealthy,               // Unavailable "etcdserver: unhealthy cluster"
+  kLearnerNotReady,         // FailedPrecondition "etcdserver: can only promote a learner
+                            //   member which is in sync with leader"
+  kTooManyLearners,         // FailedPrecondition "etcdserver: too many learner members in cluster"
+  kNotSupportedForLearner,  // Unavailable "etcdserver: rpc not supported for learner"
 };
 
 Status EtcdStatus(EtcdError error);

@@ -3,9 +3,9 @@
 #include "api/node_info.h"
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 
-// The read-only parts of etcd's Maintenance and Cluster services: what
-// `etcdctl endpoint status` and `etcdctl member list` use. Their other RPCs
-// answer UNIMPLEMENTED (docs/API.md).
+// The read-only parts of etcd's Maintenance service: what `etcdctl endpoint
+// status` uses. Its other RPCs answer UNIMPLEMENTED (docs/API.md). The
+// Cluster service is in cluster_service.h.
 namespace cairn::api {
 
 class MaintenanceService final : public etcdserverpb::Maintenance::CallbackService {
@@ -14,17 +14,6 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const etcdserverpb::StatusRequest* request,
                                    etcdserverpb::StatusResponse* response) override;
-
- private:
-  const NodeInfo* node_;
-};
-
-class ClusterService final : public etcdserverpb::Cluster::CallbackService {
- public:
-  explicit ClusterService(const NodeInfo* node) : node_(node) {}
-  grpc::ServerUnaryReactor* MemberList(grpc::CallbackServerContext* ctx,
-                                       const etcdserverpb::MemberListRequest* request,
-                                       etcdserverpb::MemberListResponse* response) override;
 
  private:
   const NodeInfo* node_;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "base/status.h"
 #include "cairn/raft_transport.grpc.pb.h"
 #include "cluster/grpc_transport_forward.h"
 #include "consensus/raft/types.h"
@@ -51,6 +52,11 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
 
   void SetReceiver(Receiver receiver);
   void SetForwardHandler(ForwardHandler handler);
+  // Answers RaftPeer.Members (for members joining with
+  // --initial-cluster-state existing, which do not know the cluster id yet,
+  // so it is not checked). Unset: UNAVAILABLE.
+  using MembersHandler = std::function<Result<cairnpb::MembersResponse>()>;
+  void SetMembersHandler(MembersHandler handler);
 
   // Settings a server carrying this service needs: the message size above,
   // and permission for the keepalive pings GrpcTransport sends on streams
@@ -75,6 +81,9 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   grpc::ServerUnaryReactor* Forward(grpc::CallbackServerContext* context,
                                     const cairnpb::ForwardRequest* request,
                                     cairnpb::ForwardResponse* response) override;
+  grpc::ServerUnaryReactor* Members(grpc::CallbackServerContext* context,
+                                    const cairnpb::MembersRequest* request,
+                                    cairnpb::MembersResponse* response) override;
 
  private:
   class ReceiveStream;
@@ -90,6 +99,7 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   mutable std::mutex mu_;
   std::shared_ptr<const Receiver> receiver_;
   std::shared_ptr<const ForwardHandler> forward_handler_;
+  std::shared_ptr<const MembersHandler> members_handler_;
 
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> messages_{0};
