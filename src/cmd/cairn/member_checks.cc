@@ -9,16 +9,20 @@ namespace {
 
 struct Voters {
   int total = 0;
-  int active = 0;
+  int started = 0;  // published its name (etcd's IsStarted)
+  int active = 0;   // heard from lately (etcd: connected)
 };
 
-// Voters in `view`, leaving out `except`.
-Voters CountVoters(const cluster::MembershipView& view, uint64_t except = 0) {
+// Voters in the table, leaving out `except`.
+Voters CountVoters(const cluster::MembershipView& view, const cairnpb::MemberTable& table,
+                   uint64_t except = 0) {
   Voters v;
-  for (const auto& [id, peer] : view.peers) {
-    if (peer.learner || id == except) continue;
+  for (const cairnpb::MemberInfo& m : table.members()) {
+    if (m.is_learner() || m.id() == except) continue;
     ++v.total;
-    if (peer.active) ++v.active;
+    if (!m.name().empty()) ++v.started;
+    auto it = view.peers.find(m.id());
+    if (it != view.peers.end() && it->second.active) ++v.active;
   }
   return v;
 }
@@ -48,8 +52,8 @@ Status CheckMembershipChange(const cairnpb::MembershipChange& change,
         if (learners + 1 > kMaxLearners) return api::EtcdStatus(api::EtcdError::kTooManyLearners);
         return Status::Ok();
       }
-      Voters v = CountVoters(view);
-      if (v.active < Quorum(v.total + 1)) {
+      Voters v = CountVoters(view, table);
+      if (v.started < Quorum(v.total + 1)) {
         return api::EtcdStatus(api::EtcdError::kNotEnoughStarted);
       }
       if (v.active < v.total) return api::EtcdStatus(api::EtcdError::kUnhealthy);
@@ -58,15 +62,15 @@ Status CheckMembershipChange(const cairnpb::MembershipChange& change,
     case cairnpb::MembershipChange::REMOVE: {
       if (member == nullptr) return kv::MemberStatus(kv::MemberError::kMemberNotFound);
       if (member->is_learner()) return Status::Ok();
-      Voters rest = CountVoters(view, id);
-      if (rest.active < Quorum(rest.total)) {
+      Voters rest = CountVoters(view, table, id);
+      if (rest.started < Quorum(rest.total)) {
         return api::EtcdStatus(api::EtcdError::kNotEnoughStarted);
       }
       auto it = view.peers.find(id);
       const bool down = it == view.peers.end() || !it->second.active;
       // A member that is down is not part of the active quorum.
       if (down && id != view.leader) return Status::Ok();
-      Voters all = CountVoters(view);
+      Voters all = CountVoters(view, table);
       if (all.active - 1 < 1 + (all.total - 1) / 2) {
         return api::EtcdStatus(api::EtcdError::kUnhealthy);
       }
@@ -82,8 +86,8 @@ Status CheckMembershipChange(const cairnpb::MembershipChange& change,
               static_cast<double>(leader->second.match) * kLearnerReadyPercent) {
         return api::EtcdStatus(api::EtcdError::kLearnerNotReady);
       }
-      Voters v = CountVoters(view, id);
-      if (v.active + 1 < Quorum(v.total + 1)) {
+      Voters v = CountVoters(view, table, id);
+      if (v.started + 1 < Quorum(v.total + 1)) {
         return api::EtcdStatus(api::EtcdError::kNotEnoughStarted);
       }
       return Status::Ok();

@@ -14,9 +14,11 @@ inline constexpr double kLearnerReadyPercent = 0.9;
 
 // etcd's checks before a membership change is proposed (its strict
 // reconfiguration checks, on by default), run on the leader against the
-// member table it has applied and what it knows of its peers. "Started"
-// and "connected" both mean: the leader heard from the member within the
-// last two election timeouts. Returns etcd's error, or Ok.
+// member table it has applied and what it knows of its peers. Returns
+// etcd's error, or Ok.
+// "Started" means the member has published its name (etcd's IsStarted);
+// "connected" that the leader heard from it within the last two election
+// timeouts (etcd asks its transport for a connection 5 s old).
 //
 //   add:     peer URLs taken; too many learners; for a voter, fewer started
 //            voters than a quorum of the grown cluster, or any voter not
