@@ -13,6 +13,21 @@ void PeerService::SetMembersHandler(MembersHandler handler) {
   members_handler_ = std::move(h);
 }
 
+void PeerService::SetRemovedCheck(RemovedCheck check) {
+  auto c = check ? std::make_shared<const RemovedCheck>(std::move(check)) : nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  removed_check_ = std::move(c);
+}
+
+bool PeerService::IsRemoved(raft::NodeId node) const {
+  std::shared_ptr<const RemovedCheck> check;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    check = removed_check_;
+  }
+  return check != nullptr && (*check)(node);
+}
+
 grpc::ServerUnaryReactor* PeerService::Members(grpc::CallbackServerContext* context,
                                                const cairnpb::MembersRequest*,
                                                cairnpb::MembersResponse* response) {

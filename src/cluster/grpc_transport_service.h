@@ -16,6 +16,10 @@
 
 namespace cairn::cluster {
 
+// How a member refuses a node removed from the cluster (see
+// PeerService::SetRemovedCheck and GrpcTransportOptions::on_removed).
+inline constexpr char kRemovedMessage[] = "cairn: the sending member was removed from the cluster";
+
 // The receiving side of the peer transport: the RaftPeer service.
 //
 // Send streams: every MessageBatch is checked for the cluster id (a wrong one
@@ -57,6 +61,12 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   // so it is not checked). Unset: UNAVAILABLE.
   using MembersHandler = std::function<Result<cairnpb::MembersResponse>()>;
   void SetMembersHandler(MembersHandler handler);
+  // Send streams from a node this says was removed from the cluster end
+  // with FAILED_PRECONDITION kRemovedMessage, which tells the sender's
+  // transport to report its own removal (etcd answers such a peer "410
+  // Gone"): a removed member the leader no longer talks to learns it so.
+  using RemovedCheck = std::function<bool(raft::NodeId node)>;
+  void SetRemovedCheck(RemovedCheck check);
 
   // Settings a server carrying this service needs: the message size above,
   // and permission for the keepalive pings GrpcTransport sends on streams
@@ -92,6 +102,7 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   // Decodes and delivers one batch whose cluster id was checked.
   void Deliver(cairnpb::MessageBatch& batch, const std::string& peer);
   grpc::Status CheckCluster(uint64_t cluster_id) const;
+  bool IsRemoved(raft::NodeId node) const;
 
   const uint64_t cluster_id_;
   const raft::NodeId node_id_;
@@ -100,6 +111,7 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   std::shared_ptr<const Receiver> receiver_;
   std::shared_ptr<const ForwardHandler> forward_handler_;
   std::shared_ptr<const MembersHandler> members_handler_;
+  std::shared_ptr<const RemovedCheck> removed_check_;
 
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> messages_{0};

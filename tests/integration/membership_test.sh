@@ -49,7 +49,7 @@ stop() {  # stop I: SIGTERM, then SIGKILL after 10 s
   kill -TERM "$pid" 2>/dev/null
   for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  { wait "$pid"; } 2>/dev/null
   unset "PIDS[$1]"
 }
 stop_all() { for i in "${!PIDS[@]}"; do stop "$i"; done; }
@@ -159,6 +159,34 @@ cluster_wait_ready "$EP" 30 || fail "no leader after removing the leader"
 expect "put after the removal" "OK" ctl "$EP" put after removal
 expect "get after the removal" $'after\nremoval' ctl "$(client "${REST[2]}")" get after
 expect "member list has three members" "3" bash -c "etcdctl --endpoints $(client "${REST[0]}") member list | wc -l"
+
+# Remove a follower: the leader stops talking to it at once, so it learns
+# its removal from the refusal of its own messages, and stops too. REST is
+# reordered to end with it.
+lead=$(leader_name "$EP")
+f=""
+for i in "${REST[@]}"; do [[ "n$i" != "$lead" ]] && f=$i; done
+ORDER=()
+for i in "${REST[@]}"; do [[ $i != "$f" ]] && ORDER+=("$i"); done
+REST=("${ORDER[@]}" "$f")
+expect "remove a follower n$f" "1" bash -c "etcdctl --endpoints $(client "${REST[0]}") member remove $(id_of "$(client "${REST[0]}")" "n$f") | grep -c removed"
+if until_ok 20 bash -c "! kill -0 ${PIDS[$f]} 2>/dev/null"; then
+  echo "ok: the removed follower stopped by itself"
+  wait "${PIDS[$f]}" 2>/dev/null; unset "PIDS[$f]"
+else
+  fail "the removed follower n$f still runs"
+  stop "$f"
+fi
+# Add it back (a new id, a fresh data directory), as a voter this time.
+rm -rf "$WORK/n$f"
+out=$(ctl "$(client "${REST[0]}")" member add "n$f" --peer-urls="$(peer_url "$f")" 2>&1)
+[[ "$out" == *"added to cluster"* ]] && echo "ok: member add (voter)" || fail "member add: $out"
+start "$f" "n${REST[0]}=$(peer_url "${REST[0]}"),n$f=$(peer_url "$f")" existing
+if until_ok 30 bash -c "[[ \"\$(etcdctl --endpoints $(client "$f") get after --print-value-only)\" == removal ]]"; then
+  echo "ok: the re-added member serves linearizable reads"
+else
+  fail "the re-added member does not serve reads"
+fi
 
 # Update a member's peer URLs, then move it there: the others reconnect.
 m=${REST[0]}

@@ -36,6 +36,7 @@ Status Server::Init() {
   }
   topts.node_id = member_id_;
   topts.cluster_id = cluster_id_;
+  topts.on_removed = [this] { NoticeRemoval("a peer refused it as removed"); };
   transport_ = std::make_unique<cluster::GrpcTransport>(topts);
   for (const auto& [id, address] : topts.peers)
     peer_ids_.insert(id);
@@ -89,6 +90,10 @@ Status Server::Init() {
         }
         replica_->Propose(request, std::move(done));
       });
+  peer_service_->SetRemovedCheck([this](raft::NodeId node) {
+    std::lock_guard<std::mutex> lock(removed_ids_mu_);
+    return removed_ids_.count(node) > 0;
+  });
   peer_service_->SetMembersHandler([this]() -> Result<cairnpb::MembersResponse> {
     Result<cairnpb::MemberTable> table = replica_->store().Members();
     if (!table.ok()) return table.status();

@@ -94,6 +94,10 @@ class Server final : public api::KvBackend, public api::NodeInfo, public api::Me
   std::set<raft::NodeId> peer_ids_;   // members_mu_: peers given to the transport
   std::atomic<bool> learner_{false};  // this member is a learner
   std::atomic<bool> removed_{false};
+  // Ids removed from the cluster, for refusing their peer streams.
+  mutable std::mutex removed_ids_mu_;
+  std::set<raft::NodeId> removed_ids_;  // removed_ids_mu_
+  void NoticeRemoval(const char* how);
   std::thread publisher_;
   std::mutex publish_mu_;
   std::condition_variable publish_cv_;

@@ -149,11 +149,19 @@ void Server::SyncMembers() {
   const cairnpb::MemberInfo* self = kv::FindMember(*table, member_id_);
   learner_.store(self != nullptr && self->is_learner());
   const auto& removed = table->removed();
-  if (self == nullptr && std::find(removed.begin(), removed.end(), member_id_) != removed.end() &&
-      !removed_.exchange(true)) {
-    CAIRN_LOG(WARN) << "cairn member " << config_.name << " (id " << std::hex << member_id_
-                    << std::dec << ") has been removed from the cluster; stopping";
+  {
+    std::lock_guard<std::mutex> removed_lock(removed_ids_mu_);
+    removed_ids_.insert(removed.begin(), removed.end());
   }
+  if (self == nullptr && std::find(removed.begin(), removed.end(), member_id_) != removed.end()) {
+    NoticeRemoval("it applied its own removal");
+  }
+}
+
+void Server::NoticeRemoval(const char* how) {
+  if (removed_.exchange(true)) return;
+  CAIRN_LOG(WARN) << "cairn member " << config_.name << " (id " << std::hex << member_id_
+                  << std::dec << ") has been removed from the cluster (" << how << "); stopping";
 }
 
 void Server::PublishLoop() {
