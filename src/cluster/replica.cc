@@ -460,7 +460,7 @@ void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
   CAIRN_LOG(INFO) << "group " << options_.group << ": installed the snapshot at index "
                   << meta.index;
   if (options_.on_applied) options_.on_applied(store_->current_revision());
-  if (options_.on_members_changed) options_.on_members_changed();
+  if (options_.on_members_changed) options_.on_members_changed(*store_);
   for (ProposeDone& done : lost)
     done(LeaderChanged());
   for (ReadDone& done : reads)
@@ -517,7 +517,7 @@ void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
     for (size_t i = 0; i < log.size(); ++i) {
       if (log[i].request != nullptr && kv::IsMemberRequest(*log[i].request) &&
           (*results)[i].status.ok()) {
-        options_.on_members_changed();
+        options_.on_members_changed(*store_);
         break;
       }
     }

@@ -44,6 +44,7 @@ struct PeerStatus {
 struct MembershipView {
   raft::NodeId leader = raft::kNoNode;
   std::map<raft::NodeId, PeerStatus> peers;  // every voter and learner
+  cairnpb::MemberTable table;                // as applied (it holds every committed change)
 };
 
 struct ReplicaOptions {
@@ -63,8 +64,9 @@ struct ReplicaOptions {
   // state machine refused).
   std::function<Status(const cairnpb::RaftRequest&, const MembershipView&)> check_membership;
   // Called on the apply thread after a batch that changed the member table
-  // (kv/members.h) was applied, and after a snapshot was installed.
-  std::function<void()> on_members_changed;
+  // (kv/members.h) was applied, and after a snapshot was installed, with
+  // the replica's store (which the callee must not keep).
+  std::function<void(const kv::MvccStore& store)> on_members_changed;
   // The group's state-machine directory.
   std::string state_dir;
   std::chrono::milliseconds tick{100};

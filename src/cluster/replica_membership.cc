@@ -79,7 +79,14 @@ void Replica::ProposeMembership(NewProposal proposal) {
       return;
     }
     if (options_.check_membership) {
-      if (Status s = options_.check_membership(request, View()); !s.ok()) {
+      MembershipView view = View();
+      Result<cairnpb::MemberTable> table = store_->Members();
+      Status s = table.ok() ? Status::Ok() : table.status();
+      if (s.ok()) {
+        view.table = std::move(*table);
+        s = options_.check_membership(request, view);
+      }
+      if (!s.ok()) {
         // The request's own failure, answered as an applied refusal would
         // be: not to be confused with "not leader" by whoever forwards.
         kv::ApplyResult refused;

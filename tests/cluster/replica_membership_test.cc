@@ -100,7 +100,7 @@ class Cluster {
                  ? Status(Code::kFailedPrecondition, "refused by the check")
                  : Status::Ok();
     };
-    o.on_members_changed = [this, id] {
+    o.on_members_changed = [this, id](const kv::MvccStore&) {
       std::lock_guard<std::mutex> lock(mu_);
       ++changes_[id];
     };
@@ -255,6 +255,7 @@ TEST(ReplicaMembershipTest, ALearnerJoinsCatchesUpFromTheLogAndIsPromoted) {
   EXPECT_TRUE(view.peers[4].learner);
   EXPECT_GT(view.peers[4].match, 0u);
   EXPECT_TRUE(view.peers[4].active);
+  EXPECT_NE(kv::FindMember(view.table, 4), nullptr);
   c.Refuse(false);
 
   ASSERT_TRUE(c.Outcome(leader, Change(cairnpb::MembershipChange::PROMOTE, 4)).ok());

@@ -128,7 +128,10 @@ until_ok 20 bash -c "[[ \"\$(etcdctl --endpoints $(client 1) member list | grep 
 expect "member list shows the learner" $'n1 voter 1\nn2 voter 1\nn3 voter 1\nn4 learner 1' \
   members "$(client 1)"
 N4=$(id_of "$(client 1)" n4)
-expect "promote the learner" "Member $N4 promoted in cluster $(ctl "$(client 1)" member list -w json | /usr/bin/python3 -c 'import json,sys; print("%x" % json.load(sys.stdin)["header"]["cluster_id"])')" \
+# etcdctl prints ids as %16x (space-padded).
+hex16() { printf '%16s' "$1"; }
+CLUSTER=$(ctl "$(client 1)" member list -w json | /usr/bin/python3 -c 'import json,sys; print("%x" % json.load(sys.stdin)["header"]["cluster_id"])')
+expect "promote the learner" "Member $(hex16 "$N4") promoted in cluster $(hex16 "$CLUSTER")" \
   ctl "$(client 2)" member promote "$N4"
 expect "promote a voter" "Error: etcdserver: can only promote a learner member" \
   error_of ctl "$(client 1)" member promote "$(id_of "$(client 1)" n2)"
@@ -143,7 +146,7 @@ lead=$(leader_name "$(client 1)")
 lead=${lead#n}
 [[ -n "$lead" ]] || { fail "no leader found"; exit 1; }
 other=$((lead == 4 ? 3 : 4))
-expect "remove the leader n$lead" "Member $(id_of "$(client "$other")" "n$lead") removed from cluster $(ctl "$(client "$other")" member list -w json | /usr/bin/python3 -c 'import json,sys; print("%x" % json.load(sys.stdin)["header"]["cluster_id"])')" \
+expect "remove the leader n$lead" "Member $(hex16 "$(id_of "$(client "$other")" "n$lead")") removed from cluster $(hex16 "$CLUSTER")" \
   ctl "$(client "$other")" member remove "$(id_of "$(client "$other")" "n$lead")"
 if until_ok 15 bash -c "! kill -0 ${PIDS[$lead]} 2>/dev/null"; then
   echo "ok: the removed member stopped by itself"

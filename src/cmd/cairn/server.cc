@@ -64,7 +64,7 @@ Status Server::Init() {
                                   const cluster::MembershipView& view) {
     return CheckMembership(request, view);
   };
-  ropts.on_members_changed = [this] { SyncMembers(); };
+  ropts.on_members_changed = [this](const kv::MvccStore& store) { SyncMembers(store); };
   ropts.state_dir = config_.data_dir + "/groups/" + std::to_string(kDataGroup);
   ropts.tick = std::chrono::milliseconds(config_.heartbeat_interval_ms);
   ropts.election_ticks = std::max(2, config_.election_timeout_ms / config_.heartbeat_interval_ms);
@@ -102,7 +102,7 @@ Status Server::Init() {
     *response.mutable_table() = std::move(*table);
     return response;
   });
-  SyncMembers();
+  SyncMembers(replica_->store());
 
   kv_service_ = std::make_unique<api::KvService>(this);
   api::WatchHubOptions wopts;
@@ -206,19 +206,23 @@ void Server::Write(const cairnpb::RaftRequest& request,
 void Server::ProposeOrForward(const cairnpb::RaftRequest& request,
                               std::function<void(Result<kv::ApplyResult>)> done) {
   // Try here first; a follower hands the write to the leader it knows.
-  replica_->Propose(request, [this, request, done = std::move(done)](Result<kv::ApplyResult> r) {
-    if (r.ok() || r.status().code() != Code::kFailedPrecondition) {
-      done(std::move(r));
-      return;
-    }
-    raft::NodeId leader = replica_->info().leader;
-    if (leader == raft::kNoNode || leader == member_id_) {
-      done(api::EtcdStatus(api::EtcdError::kNoLeader));
-      return;
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(7);
-    transport_->Forward(leader, kDataGroup, request, deadline, done);
-  });
+  // The callback may run on the replica's threads while it is being
+  // destroyed (replica_ is already null then): it uses the pointer it has.
+  cluster::Replica* replica = replica_.get();
+  replica->Propose(request,
+                   [this, replica, request, done = std::move(done)](Result<kv::ApplyResult> r) {
+                     if (r.ok() || r.status().code() != Code::kFailedPrecondition) {
+                       done(std::move(r));
+                       return;
+                     }
+                     raft::NodeId leader = replica->info().leader;
+                     if (leader == raft::kNoNode || leader == member_id_) {
+                       done(api::EtcdStatus(api::EtcdError::kNoLeader));
+                       return;
+                     }
+                     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(7);
+                     transport_->Forward(leader, kDataGroup, request, deadline, done);
+                   });
 }
 
 void Server::ReadBarrier(std::function<void(Status)> done) {

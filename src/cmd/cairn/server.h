@@ -75,7 +75,7 @@ class Server final : public api::KvBackend, public api::NodeInfo, public api::Me
   Status JoinExisting(std::map<raft::NodeId, std::string>* peers);
   // Points the transport at every member in the applied member table and
   // notices this member's own removal; runs after each membership change.
-  void SyncMembers();
+  void SyncMembers(const kv::MvccStore& store);
   // Proposes this member's name and client URLs once (etcd's publish).
   void PublishLoop();
   // Proposes here, or hands the request to the leader.

@@ -126,8 +126,8 @@ Status Server::JoinExisting(std::map<raft::NodeId, std::string>* peers) {
       "--initial-cluster-state existing: no member of --initial-cluster answered: " + last_error);
 }
 
-void Server::SyncMembers() {
-  Result<cairnpb::MemberTable> table = replica_->store().Members();
+void Server::SyncMembers(const kv::MvccStore& store) {
+  Result<cairnpb::MemberTable> table = store.Members();
   if (!table.ok() || table->members().empty()) return;  // none applied yet
   std::lock_guard<std::mutex> lock(members_mu_);
   std::set<raft::NodeId> now;
@@ -202,9 +202,7 @@ void Server::PublishLoop() {
 
 Status Server::CheckMembership(const cairnpb::RaftRequest& request,
                                const cluster::MembershipView& view) const {
-  Result<cairnpb::MemberTable> table = replica_->store().Members();
-  if (!table.ok()) return table.status();
-  return CheckMembershipChange(request.membership(), view, *table);
+  return CheckMembershipChange(request.membership(), view, view.table);
 }
 
 void Server::ChangeMembers(const cairnpb::RaftRequest& request, std::function<void(Status)> done) {
@@ -212,7 +210,8 @@ void Server::ChangeMembers(const cairnpb::RaftRequest& request, std::function<vo
     done(api::EtcdStatus(api::EtcdError::kNotSupportedForLearner));
     return;
   }
-  ProposeOrForward(request, [this, done = std::move(done)](Result<kv::ApplyResult> r) {
+  cluster::Replica* replica = replica_.get();  // see ProposeOrForward
+  ProposeOrForward(request, [replica, done = std::move(done)](Result<kv::ApplyResult> r) {
     if (!r.ok()) {
       done(api::FromConsensus(r.status()));
       return;
@@ -223,7 +222,7 @@ void Server::ChangeMembers(const cairnpb::RaftRequest& request, std::function<vo
     }
     // Applied on the leader; wait until this member has applied it too, so
     // the member list in the answer shows it.
-    replica_->ReadBarrier([done](Status) { done(Status::Ok()); });
+    replica->ReadBarrier([done](Status) { done(Status::Ok()); });
   });
 }
 
