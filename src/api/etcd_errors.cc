@@ -22,6 +22,20 @@ Status EtcdStatus(EtcdError error) {
       return Status(Code::kFailedPrecondition, "etcdserver: bad leader transferee");
     case EtcdError::kTimeoutLeaderTransfer:
       return Status(Code::kUnknown, "etcdserver: request timed out, leader transfer took too long");
+    case EtcdError::kMemberBadUrls:
+      return Status(Code::kInvalidArgument, "etcdserver: given member URLs are invalid");
+    case EtcdError::kNotEnoughStarted:
+      return Status(Code::kFailedPrecondition,
+                    "etcdserver: re-configuration failed due to not enough started members");
+    case EtcdError::kUnhealthy:
+      return Status(Code::kUnavailable, "etcdserver: unhealthy cluster");
+    case EtcdError::kLearnerNotReady:
+      return Status(Code::kFailedPrecondition,
+                    "etcdserver: can only promote a learner member which is in sync with leader");
+    case EtcdError::kTooManyLearners:
+      return Status(Code::kFailedPrecondition, "etcdserver: too many learner members in cluster");
+    case EtcdError::kNotSupportedForLearner:
+      return Status(Code::kUnavailable, "etcdserver: rpc not supported for learner");
   }
   return Status(Code::kInternal, "unknown error");
 }

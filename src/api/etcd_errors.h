@@ -20,6 +20,16 @@ enum class EtcdError {
   // MoveLeader did not finish in time. etcd has no gRPC error for it, so
   // its message travels with code Unknown.
   kTimeoutLeaderTransfer,  // Unknown "etcdserver: request timed out, leader transfer took too long"
+  // Membership, decided before a change is proposed (the member table's
+  // own refusals are in kv/members.h).
+  kMemberBadUrls,           // InvalidArgument "etcdserver: given member URLs are invalid"
+  kNotEnoughStarted,        // FailedPrecondition "etcdserver: re-configuration failed due to
+                            //   not enough started members"
+  kUnhealthy,               // Unavailable "etcdserver: unhealthy cluster"
+  kLearnerNotReady,         // FailedPrecondition "etcdserver: can only promote a learner
+                            //   member which is in sync with leader"
+  kTooManyLearners,         // FailedPrecondition "etcdserver: too many learner members in cluster"
+  kNotSupportedForLearner,  // Unavailable "etcdserver: rpc not supported for learner"
 };
 
 Status EtcdStatus(EtcdError error);

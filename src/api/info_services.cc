@@ -39,23 +39,4 @@ grpc::ServerUnaryReactor* MaintenanceService::Status(grpc::CallbackServerContext
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext* ctx,
-                                                     const etcdserverpb::MemberListRequest*,
-                                                     etcdserverpb::MemberListResponse* response) {
-  FillHeader(node_->state(), response->mutable_header());
-  for (const NodeInfo::Member& m : node_->members()) {
-    etcdserverpb::Member* out = response->add_members();
-    out->set_id(m.id);
-    out->set_name(m.name);
-    for (const std::string& u : m.peer_urls)
-      out->add_peerurls(u);
-    for (const std::string& u : m.client_urls)
-      out->add_clienturls(u);
-    out->set_islearner(m.is_learner);
-  }
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
-}
-
 }  // namespace cairn::api

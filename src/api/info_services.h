@@ -7,8 +7,8 @@
 #include "etcd/etcdserverpb/rpc.grpc.pb.h"
 
 // etcd's Maintenance service (Status here; the rest in
-// maintenance_service.cc and maintenance_snapshot.cc) and the read-only
-// part of its Cluster service (`etcdctl member list`).
+// maintenance_service.cc and maintenance_snapshot.cc). The Cluster service
+// is in cluster_service.h.
 namespace cairn::api {
 
 class MaintenanceService final : public etcdserverpb::Maintenance::CallbackService {
@@ -55,16 +55,5 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
 // How etcd prints an alarm in StatusResponse.errors (Go's compact text form
 // of AlarmMember).
 std::string AlarmText(const etcdserverpb::AlarmMember& alarm);
-
-class ClusterService final : public etcdserverpb::Cluster::CallbackService {
- public:
-  explicit ClusterService(const NodeInfo* node) : node_(node) {}
-  grpc::ServerUnaryReactor* MemberList(grpc::CallbackServerContext* ctx,
-                                       const etcdserverpb::MemberListRequest* request,
-                                       etcdserverpb::MemberListResponse* response) override;
-
- private:
-  const NodeInfo* node_;
-};
 
 }  // namespace cairn::api

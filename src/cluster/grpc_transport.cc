@@ -94,6 +94,7 @@ std::shared_ptr<GrpcTransport::Peer> GrpcTransport::MakePeer(raft::NodeId id,
     o.max_queued_bytes = options_.max_queued_bytes;
     o.max_batch_bytes = options_.max_batch_bytes;
     o.backoff = options_.backoff;
+    o.on_removed = options_.on_removed;
     // Distinct per (node, peer, lane), so that back-offs do not align.
     o.seed = options_.node_id * 0x9E3779B97F4A7C15ULL ^ id * 0xC2B2AE3D27D4EB4FULL ^ index;
     return std::make_shared<internal::Lane>(std::move(o), MakeChannel(options_, address),

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,9 @@ struct GrpcTransportOptions {
   // retransmission timeout.
   std::chrono::milliseconds keepalive_time{10000};
   std::chrono::milliseconds keepalive_timeout{5000};
+  // Called (on a gRPC thread; must not block) when a peer refuses this node
+  // as removed from the cluster.
+  std::function<void()> on_removed;
 };
 
 // cluster::Transport over gRPC: RaftPeer.Send streams to every peer, and

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/logging.h"
+#include "cluster/grpc_transport_service.h"
 #include "cluster/raft_codec.h"
 
 namespace cairn::cluster::internal {
@@ -222,6 +223,10 @@ void Lane::OnWriteDone(Stream* s, bool ok) {
 }
 
 void Lane::OnStreamDone(Stream* s, const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION &&
+      status.error_message() == kRemovedMessage && options_.on_removed) {
+    options_.on_removed();
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (shutdown_) return;
   const auto retry_in =

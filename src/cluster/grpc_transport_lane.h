@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,8 @@ struct LaneOptions {
   size_t max_batch_bytes = 0;
   BackoffOptions backoff;
   uint64_t seed = 1;
+  // The peer refused this node as removed from the cluster (kRemovedMessage).
+  std::function<void()> on_removed;
 };
 
 // Rules that make the lane safe without holding its mutex across gRPC calls

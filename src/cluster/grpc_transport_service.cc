@@ -31,6 +31,11 @@ class PeerService::ReceiveStream final : public grpc::ServerReadReactor<cairnpb:
       Finish(s);
       return;
     }
+    if (service_->IsRemoved(batch_.from_node())) {
+      ++service_->refused_streams_;
+      Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, kRemovedMessage));
+      return;
+    }
     service_->Deliver(batch_, peer_);
     batch_.Clear();
     StartRead(&batch_);

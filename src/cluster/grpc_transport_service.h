@@ -9,11 +9,16 @@
 #include <mutex>
 #include <vector>
 
+#include "base/status.h"
 #include "cairn/raft_transport.grpc.pb.h"
 #include "cluster/grpc_transport_forward.h"
 #include "consensus/raft/types.h"
 
 namespace cairn::cluster {
+
+// How a member refuses a node removed from the cluster (see
+// PeerService::SetRemovedCheck and GrpcTransportOptions::on_removed).
+inline constexpr char kRemovedMessage[] = "cairn: the sending member was removed from the cluster";
 
 // The receiving side of the peer transport: the RaftPeer service.
 //
@@ -51,6 +56,17 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
 
   void SetReceiver(Receiver receiver);
   void SetForwardHandler(ForwardHandler handler);
+  // Answers RaftPeer.Members (for members joining with
+  // --initial-cluster-state existing, which do not know the cluster id yet,
+  // so it is not checked). Unset: UNAVAILABLE.
+  using MembersHandler = std::function<Result<cairnpb::MembersResponse>()>;
+  void SetMembersHandler(MembersHandler handler);
+  // Send streams from a node this says was removed from the cluster end
+  // with FAILED_PRECONDITION kRemovedMessage, which tells the sender's
+  // transport to report its own removal (etcd answers such a peer "410
+  // Gone"): a removed member the leader no longer talks to learns it so.
+  using RemovedCheck = std::function<bool(raft::NodeId node)>;
+  void SetRemovedCheck(RemovedCheck check);
 
   // Settings a server carrying this service needs: the message size above,
   // and permission for the keepalive pings GrpcTransport sends on streams
@@ -75,6 +91,9 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   grpc::ServerUnaryReactor* Forward(grpc::CallbackServerContext* context,
                                     const cairnpb::ForwardRequest* request,
                                     cairnpb::ForwardResponse* response) override;
+  grpc::ServerUnaryReactor* Members(grpc::CallbackServerContext* context,
+                                    const cairnpb::MembersRequest* request,
+                                    cairnpb::MembersResponse* response) override;
 
  private:
   class ReceiveStream;
@@ -83,6 +102,7 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   // Decodes and delivers one batch whose cluster id was checked.
   void Deliver(cairnpb::MessageBatch& batch, const std::string& peer);
   grpc::Status CheckCluster(uint64_t cluster_id) const;
+  bool IsRemoved(raft::NodeId node) const;
 
   const uint64_t cluster_id_;
   const raft::NodeId node_id_;
@@ -90,6 +110,8 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   mutable std::mutex mu_;
   std::shared_ptr<const Receiver> receiver_;
   std::shared_ptr<const ForwardHandler> forward_handler_;
+  std::shared_ptr<const MembersHandler> members_handler_;
+  std::shared_ptr<const RemovedCheck> removed_check_;
 
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> messages_{0};

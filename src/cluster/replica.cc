@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/logging.h"
+#include "kv/members.h"
 
 namespace cairn::cluster {
 
@@ -77,6 +78,8 @@ Status Replica::Start() {
       if (!entries.ok()) return entries.status();
       init.entries = std::move(*entries);
     }
+  } else if (!options_.bootstrap.empty()) {
+    BootstrapLog(&init);
   }
   init.applied = store_->applied_index();
   applied_ = init.applied;
@@ -115,6 +118,9 @@ Replica::~Replica() {
     std::unique_lock<std::mutex> lock(wal_mu_);
     wal_cv_.wait(lock, [&] { return wal_inflight_ == 0; });
   }
+  for (NewProposal& p : conf_waiting_)
+    p.done(Status(Code::kUnavailable, "etcdserver: server stopped"));
+  conf_waiting_.clear();
   FailEverything(Status(Code::kUnavailable, "etcdserver: server stopped"));
 }
 
@@ -147,7 +153,8 @@ void Replica::Propose(const cairnpb::RaftRequest& request, ProposeDone done) {
     }
     ++pending_count_;
   }
-  Post(NewProposal{request.SerializeAsString(), std::move(done)});
+  Post(NewProposal{request.SerializeAsString(), std::move(done), request.has_membership(),
+                   std::chrono::steady_clock::now() + request_timeout_});
 }
 
 bool Replica::HandOverLeadership(std::chrono::milliseconds timeout) {
@@ -260,6 +267,7 @@ void Replica::Loop() {
       for (ReadDone& done : expired)
         done(RequestTimedOut());
       ExpireProposals();
+      RetryMembership();
     }
     if (!ready_ && raft_->HasReady()) HandleReady();
     std::lock_guard<std::mutex> lock(mu_);
@@ -275,12 +283,18 @@ void Replica::Loop() {
 
 void Replica::Handle(Event& event) {
   if (auto* messages = std::get_if<std::vector<raft::Message>>(&event)) {
+    const auto now = std::chrono::steady_clock::now();
     for (const raft::Message& m : *messages) {
+      last_heard_[m.from] = now;
       Status s = raft_->Step(m);
       if (!s.ok())
         CAIRN_LOG(WARN) << "group " << options_.group << ": dropped message: " << s.message();
     }
   } else if (auto* proposal = std::get_if<NewProposal>(&event)) {
+    if (proposal->membership) {
+      ProposeMembership(std::move(*proposal));
+      return;
+    }
     Result<raft::ProposalId> id = raft_->Propose(std::move(proposal->data));
     if (!id.ok()) {
       {
@@ -480,6 +494,7 @@ void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
   CAIRN_LOG(INFO) << "group " << options_.group << ": installed the snapshot at index "
                   << meta.index;
   if (options_.on_applied) options_.on_applied(store_->current_revision());
+  if (options_.on_members_changed) options_.on_members_changed(*store_);
   for (ProposeDone& done : lost)
     done(LeaderChanged());
   for (ReadDone& done : reads)
@@ -516,6 +531,14 @@ void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
         CAIRN_LOG(ERROR) << "group " << options_.group << ": entry " << e.index
                          << " is not a request; applied as a no-op";
       }
+    } else if (e.type == raft::EntryType::kConfChange) {
+      // The core has applied the voter/learner part; the member table
+      // (names, URLs) follows from the request in the change's context.
+      Result<raft::ConfChange> cc = raft::DecodeConfChange(e.data);
+      if (cc.ok() && !cc->context.empty() && requests[i].ParseFromString(cc->context) &&
+          requests[i].has_membership()) {
+        le.request = &requests[i];
+      }
     }
     log.push_back(le);
   }
@@ -524,6 +547,15 @@ void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
                             << ": the state machine cannot apply committed entries: "
                             << results.status().message();
   if (options_.on_applied && !log.empty()) options_.on_applied(store_->current_revision());
+  if (options_.on_members_changed) {
+    for (size_t i = 0; i < log.size(); ++i) {
+      if (log[i].request != nullptr && kv::IsMemberRequest(*log[i].request) &&
+          (*results)[i].status.ok()) {
+        options_.on_members_changed(*store_);
+        break;
+      }
+    }
+  }
   std::vector<std::pair<ProposeDone, Result<kv::ApplyResult>>> proposals;
   std::vector<ReadDone> reads;
   {

@@ -32,11 +32,41 @@ class Transport {
   virtual void Send(uint64_t group, std::vector<raft::Message> messages) = 0;
 };
 
+// What the leader knows about its peers when a membership change is asked
+// for (ReplicaOptions::check_membership).
+struct PeerStatus {
+  raft::Index match = 0;  // the leader's own entry: its last durable index
+  bool learner = false;
+  // Heard from within the last two election timeouts (the leader itself
+  // always is).
+  bool active = false;
+};
+struct MembershipView {
+  raft::NodeId leader = raft::kNoNode;
+  std::map<raft::NodeId, PeerStatus> peers;  // every voter and learner
+  cairnpb::MemberTable table;                // as applied (it holds every committed change)
+};
+
 struct ReplicaOptions {
   uint64_t group = 1;
   raft::NodeId id = raft::kNoNode;
   // Voters of a brand-new cluster; ignored once the WAL has state.
   std::vector<raft::NodeId> initial_voters;
+  // A brand-new cluster's membership as configuration changes, written as
+  // the first log entries (term 1, committed), as etcd bootstraps: members
+  // that join later replay them like any other entry. Takes the place of
+  // initial_voters; ignored once the WAL has state. A member joining an
+  // existing cluster gives neither and learns everything from the leader.
+  std::vector<raft::ConfChange> bootstrap;
+  // Run on the leader's loop thread before a membership change
+  // (RaftRequest.membership) is proposed; an error refuses it (answered as
+  // an ok Result whose ApplyResult::status is the error, like a change the
+  // state machine refused).
+  std::function<Status(const cairnpb::RaftRequest&, const MembershipView&)> check_membership;
+  // Called on the apply thread after a batch that changed the member table
+  // (kv/members.h) was applied, and after a snapshot was installed, with
+  // the replica's store (which the callee must not keep).
+  std::function<void(const kv::MvccStore& store)> on_members_changed;
   // The group's state-machine directory.
   std::string state_dir;
   std::chrono::milliseconds tick{100};
@@ -83,7 +113,10 @@ class Replica {
   // Thread-safe. Messages for this group from peers.
   void Receive(std::vector<raft::Message> messages);
   // Thread-safe. `done` gets the applied result, or an error at once when
-  // this replica cannot take proposals (not the leader: kFailedPrecondition
+  // this replica cannot take proposals. A membership change
+  // (request.membership) goes through Raft as a configuration change
+  // carrying the request; while another change is in flight it waits (up to
+  // the request timeout) for its turn (not the leader: kFailedPrecondition
   // naming the leader; no leader: kUnavailable), or when the entry was lost
   // to a leader change.
   void Propose(const cairnpb::RaftRequest& request, ProposeDone done);
@@ -133,6 +166,8 @@ class Replica {
   struct NewProposal {
     std::string data;
     ProposeDone done;
+    bool membership = false;  // data is a RaftRequest with a MembershipChange
+    std::chrono::steady_clock::time_point deadline{};
   };
   struct NewRead {
     ReadDone done;
@@ -170,6 +205,12 @@ class Replica {
   // lost with a leader that could not commit it, or the cluster has no
   // quorum).
   void ExpireProposals();
+  // Loop thread: proposes a membership change, or keeps it in conf_waiting_
+  // while another one is in flight.
+  void ProposeMembership(NewProposal proposal);
+  void RetryMembership();
+  MembershipView View() const;
+  void BootstrapLog(raft::InitialState* init);
 
   const ReplicaOptions options_;
   const SnapshotPaths paths_;
@@ -196,6 +237,8 @@ class Replica {
   // Loop thread only.
   std::optional<raft::Ready> ready_;
   uint64_t next_read_context_ = 1;
+  std::deque<NewProposal> conf_waiting_;
+  std::map<raft::NodeId, std::chrono::steady_clock::time_point> last_heard_;
 
   std::mutex apply_mu_;
   std::condition_variable apply_cv_;

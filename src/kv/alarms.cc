@@ -107,10 +107,20 @@ bool AddsData(const cairnpb::RaftRequest& request) {
 }
 
 Status CheckAlarms(const Alarms& alarms, const cairnpb::RaftRequest& request) {
-  if (alarms.empty() || request.request_case() == cairnpb::RaftRequest::kAlarm ||
-      request.request_case() == cairnpb::RaftRequest::REQUEST_NOT_SET) {
-    return Status::Ok();
+  // Alarms and membership always apply: a membership entry mirrors a
+  // configuration change the Raft core has already made, so refusing it
+  // here would leave the member table and Raft disagreeing.
+  switch (request.request_case()) {
+    case cairnpb::RaftRequest::kAlarm:
+    case cairnpb::RaftRequest::kMembership:
+    case cairnpb::RaftRequest::kMemberAttributes:
+    case cairnpb::RaftRequest::kMemberPeerUpdate:
+    case cairnpb::RaftRequest::REQUEST_NOT_SET:
+      return Status::Ok();
+    default:
+      break;
   }
+  if (alarms.empty()) return Status::Ok();
   bool nospace = false;
   for (const etcdserverpb::AlarmMember& a : alarms) {
     if (a.alarm() == etcdserverpb::CORRUPT) return KvStatus(KvError::kCorrupt);

@@ -10,6 +10,7 @@
 #include "kv/errors.h"
 #include "kv/key_value.h"
 #include "kv/lease_table.h"
+#include "kv/members.h"
 #include "kv/mvcc_key.h"
 #include "kv/read_view.h"
 #include "kv/txn.h"
@@ -238,6 +239,20 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
       out.response = std::move(resp);
       return out;
     }
+    case cairnpb::RaftRequest::kMembership:
+    case cairnpb::RaftRequest::kMemberAttributes:
+    case cairnpb::RaftRequest::kMemberPeerUpdate: {
+      // Read, change, write back: one record, in this entry's batch.
+      Result<cairnpb::MemberTable> table = ReadMemberTable(reader);
+      if (!table.ok()) return table.status();
+      out.status = ApplyMemberRequest(req, &*table);
+      if (!out.status.ok()) return out;
+      if (Status s = FromRocks(batch->Put(MemberTableKey(), table->SerializeAsString()), "batch");
+          !s.ok()) {
+        return s;
+      }
+      return out;
+    }
     case cairnpb::RaftRequest::kAlarm: {
       Result<etcdserverpb::AlarmResponse> r = ApplyAlarm(req.alarm(), reader, batch);
       if (!r.ok()) return r.status();
@@ -308,6 +323,19 @@ Status MvccStore::RestoreSnapshot(const std::string& snapshot_dir) {
   if (Status s = engine_->RestoreSnapshot(snapshot_dir); !s.ok()) return s;
   lease_generation_.fetch_add(1, std::memory_order_acq_rel);
   return LoadPublished();
+}
+
+Status MvccStore::ReplaceMemberTable(const cairnpb::MemberTable& table) {
+  rocksdb::WriteBatch batch;
+  if (Status s = FromRocks(batch.Put(MemberTableKey(), table.SerializeAsString()), "batch");
+      !s.ok()) {
+    return s;
+  }
+  std::lock_guard lock(publish_mu_);
+  const uint64_t index = pub_.applied_index + 1;
+  if (Status s = engine_->Commit(&batch, index, pub_.applied_term); !s.ok()) return s;
+  pub_.applied_index = index;
+  return Status::Ok();
 }
 
 Status MvccStore::Sync() {

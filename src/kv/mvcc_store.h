@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "cairn/membership.pb.h"
 #include "cairn/raft_request.pb.h"
 #include "etcd/etcdserverpb/rpc.pb.h"
 #include "etcd/mvccpb/kv.pb.h"
@@ -98,6 +99,9 @@ class MvccStore {
   // the caller's business: ReadIndex, then wait for applied_index).
   Result<etcdserverpb::RangeResponse> Range(const etcdserverpb::RangeRequest& request) const;
 
+  // The cluster's members as of the last applied entry (kv/members.h).
+  Result<cairnpb::MemberTable> Members() const;
+
   // Changes with revision >= from_revision in (revision, sub-index) order,
   // at most max_events of them; what a watch replays. A PUT event carries
   // the full KeyValue; a DELETE the key with mod_revision set. from_revision
@@ -128,6 +132,12 @@ class MvccStore {
   // Compacts the whole database (etcd's defragment): what compactions and
   // deletes freed leaves the disk. Any thread; writes and reads go on.
   Status Defragment();
+
+  // For restoring a snapshot into a new cluster (etcd's restore rewrites
+  // membership too): replaces the member table, committed as one more
+  // applied entry (applied index + 1, same term), so that every member
+  // restored from the same file ends at the same point.
+  Status ReplaceMemberTable(const cairnpb::MemberTable& table);
 
   // Snapshots of the whole store for InstallSnapshot; see StateEngine.
   Result<storage::SnapshotManifest> CreateSnapshot(const std::string& out_dir);

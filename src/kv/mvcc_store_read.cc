@@ -7,6 +7,7 @@
 #include "kv/errors.h"
 #include "kv/key_value.h"
 #include "kv/lease_table.h"
+#include "kv/members.h"
 #include "kv/mvcc_key.h"
 #include "kv/mvcc_store.h"
 #include "kv/mvcc_value.h"
@@ -41,6 +42,12 @@ Result<etcdserverpb::RangeResponse> MvccStore::Range(
   ReadSnapshot snap(*this);
   SnapshotReader reader = snap.reader();
   return ExecuteRange(&reader, request, snap.pub().current, snap.pub().compacted);
+}
+
+Result<cairnpb::MemberTable> MvccStore::Members() const {
+  ReadSnapshot snap(*this);
+  SnapshotReader reader = snap.reader();
+  return ReadMemberTable(&reader);
 }
 
 Result<std::vector<mvccpb::Event>> MvccStore::Changes(int64_t from_revision,

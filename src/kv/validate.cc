@@ -190,6 +190,9 @@ Status ValidateRaftRequest(const cairnpb::RaftRequest& req, int max_txn_ops) {
     case cairnpb::RaftRequest::kLeaseRevoke:
     case cairnpb::RaftRequest::kCompaction:
     case cairnpb::RaftRequest::kAlarm:
+    case cairnpb::RaftRequest::kMembership:
+    case cairnpb::RaftRequest::kMemberAttributes:
+    case cairnpb::RaftRequest::kMemberPeerUpdate:
     case cairnpb::RaftRequest::REQUEST_NOT_SET:
       break;
   }

@@ -77,7 +77,8 @@ class SnapshotRestoreTest : public ::testing::Test {
 TEST_F(SnapshotRestoreTest, RestoredMemberStartsTheNewClusterAtTheSnapshot) {
   Result<RestoreResult> r = RestoreSnapshot(Options("b", 7002));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->index, 40u);
+  // The snapshot's index plus one: the entry that rewrote the member table.
+  EXPECT_EQ(r->index, 41u);
   EXPECT_EQ(r->term, 3u);
   EXPECT_EQ(r->members, 3u);
   auto members = ParseInitialCluster(kInitial, "new-token");
@@ -89,13 +90,21 @@ TEST_F(SnapshotRestoreTest, RestoredMemberStartsTheNewClusterAtTheSnapshot) {
     auto store = kv::MvccStore::Open(dir_ + "/b/groups/1");
     ASSERT_TRUE(store.ok());
     EXPECT_EQ(*(*store)->Digest(), digest_);
-    EXPECT_EQ((*store)->applied_index(), 40u);
+    EXPECT_EQ((*store)->applied_index(), 41u);
+    // The member table is the new cluster's, not the snapshot's.
+    auto table = (*store)->Members();
+    ASSERT_TRUE(table.ok());
+    ASSERT_EQ(table->members_size(), 3);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(table->members(i).id(), (*members)[i].id);
+      EXPECT_EQ(table->members(i).peer_urls(0), (*members)[i].peer_urls[0]);
+    }
   }
   auto wal = storage::Wal::Open(dir_ + "/b/wal");
   ASSERT_TRUE(wal.ok());
   std::optional<storage::Wal::GroupState> g = (*wal)->Group(1);
   ASSERT_TRUE(g.has_value());
-  EXPECT_EQ(g->snapshot.index, 40u);
+  EXPECT_EQ(g->snapshot.index, 41u);
   EXPECT_EQ(g->snapshot.term, 3u);
   std::vector<raft::NodeId> voters = g->snapshot.conf.voters;
   std::sort(voters.begin(), voters.end());
@@ -104,8 +113,8 @@ TEST_F(SnapshotRestoreTest, RestoredMemberStartsTheNewClusterAtTheSnapshot) {
     want.push_back(m.id);
   std::sort(want.begin(), want.end());
   EXPECT_EQ(voters, want);
-  EXPECT_EQ(g->hard_state.commit, 40u);
-  EXPECT_EQ(g->first_index, 41u);  // no old log: the new one starts after
+  EXPECT_EQ(g->hard_state.commit, 41u);
+  EXPECT_EQ(g->first_index, 42u);  // no old log: the new one starts after
 }
 
 TEST_F(SnapshotRestoreTest, RefusesAnExistingDataDir) {

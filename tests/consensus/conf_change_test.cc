@@ -28,6 +28,26 @@ TEST(ConfChangeTest, EncodingRoundTrips) {
   EXPECT_TRUE(leave->LeaveJoint());
 }
 
+TEST(ConfChangeTest, ContextRoundTripsAndOldEncodingsStillDecode) {
+  ConfChange cc = Of({{ConfChangeType::kAddLearner, 7}});
+  const std::string without = EncodeConfChange(cc);
+  cc.context = std::string("member\0metadata", 15);
+  const std::string with = EncodeConfChange(cc);
+  auto back = DecodeConfChange(with);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, cc);
+  // An entry written before contexts existed is the same bytes as one
+  // without a context.
+  auto old = DecodeConfChange(without);
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(old->context.empty());
+  // A cut context, or a length that disagrees with what follows, is corrupt.
+  for (size_t n = without.size() + 1; n < with.size(); n++) {
+    EXPECT_EQ(DecodeConfChange(with.substr(0, n)).status().code(), Code::kDataLoss) << n;
+  }
+  EXPECT_EQ(DecodeConfChange(with + "x").status().code(), Code::kDataLoss);
+}
+
 TEST(ConfChangeTest, MalformedEncodingsAreDataLoss) {
   std::string good = EncodeConfChange(Of({{ConfChangeType::kAddVoter, 4}}));
   for (size_t n = 0; n < good.size(); n++) {

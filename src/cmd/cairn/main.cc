@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   sa.sa_handler = OnSignal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  while (!g_stop)
+  // A member removed from the cluster stops by itself, as etcd's does.
+  while (!g_stop && !(*server)->removed())
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CAIRN_LOG(INFO) << "cairn member " << config->name << ": shutting down";
   (*server)->Shutdown();

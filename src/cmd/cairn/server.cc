@@ -20,14 +20,6 @@ Status Server::Init() {
       ParseInitialCluster(config_.initial_cluster, config_.initial_cluster_token);
   if (!members.ok()) return members.status();
   members_ = std::move(*members);
-  auto self = std::find_if(members_.begin(), members_.end(),
-                           [&](const cmd::Member& m) { return m.name == config_.name; });
-  if (self == members_.end()) {
-    return Status(Code::kInvalidArgument,
-                  "--initial-cluster has no member named \"" + config_.name + "\" (--name)");
-  }
-  member_id_ = self->id;
-  cluster_id_ = ClusterId(members_);
 
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
@@ -40,19 +32,17 @@ Status Server::Init() {
                                         config_.quota_backend_bytes);
   if (!wal_->recovery_note().empty()) CAIRN_LOG(WARN) << "wal: " << wal_->recovery_note();
 
-  // Peers: every other member's first peer URL.
+  // Peers to start with; the applied member table takes over (SyncMembers).
   cluster::GrpcTransportOptions topts;
+  if (Status s = ResolveIdentity(wal_->Group(kDataGroup).has_value(), &topts.peers); !s.ok()) {
+    return s;
+  }
   topts.node_id = member_id_;
   topts.cluster_id = cluster_id_;
-  std::vector<raft::NodeId> voters;
-  for (const cmd::Member& m : members_) {
-    voters.push_back(m.id);
-    if (m.id == member_id_) continue;
-    Result<std::string> hp = HostPort(m.peer_urls.front());
-    if (!hp.ok()) return hp.status();
-    topts.peers[m.id] = *hp;
-  }
+  topts.on_removed = [this] { NoticeRemoval("a peer refused it as removed"); };
   transport_ = std::make_unique<cluster::GrpcTransport>(topts);
+  for (const auto& [id, address] : topts.peers)
+    peer_ids_.insert(id);
 
   peer_service_ = std::make_unique<cluster::PeerService>(cluster_id_, member_id_);
   grpc::ServerBuilder peer_builder;
@@ -72,7 +62,12 @@ Status Server::Init() {
   cluster::ReplicaOptions ropts;
   ropts.group = kDataGroup;
   ropts.id = member_id_;
-  ropts.initial_voters = voters;
+  ropts.bootstrap = bootstrap_;
+  ropts.check_membership = [this](const cairnpb::RaftRequest& request,
+                                  const cluster::MembershipView& view) {
+    return CheckMembership(request, view);
+  };
+  ropts.on_members_changed = [this](const kv::MvccStore& store) { SyncMembers(store); };
   ropts.state_dir = config_.data_dir + "/groups/" + std::to_string(kDataGroup);
   ropts.tick = std::chrono::milliseconds(config_.heartbeat_interval_ms);
   ropts.election_ticks = std::max(2, config_.election_timeout_ms / config_.heartbeat_interval_ms);
@@ -102,6 +97,19 @@ Status Server::Init() {
         }
         replica_->Propose(request, std::move(done));
       });
+  peer_service_->SetRemovedCheck([this](raft::NodeId node) {
+    std::lock_guard<std::mutex> lock(removed_ids_mu_);
+    return removed_ids_.count(node) > 0;
+  });
+  peer_service_->SetMembersHandler([this]() -> Result<cairnpb::MembersResponse> {
+    Result<cairnpb::MemberTable> table = replica_->store().Members();
+    if (!table.ok()) return table.status();
+    cairnpb::MembersResponse response;
+    response.set_cluster_id(cluster_id_);
+    *response.mutable_table() = std::move(*table);
+    return response;
+  });
+  SyncMembers(replica_->store());
 
   kv_service_ = std::make_unique<api::KvService>(this);
   api::LeaseKeeperOptions lopts;
@@ -136,7 +144,7 @@ Status Server::Init() {
   lock_service_ = std::make_unique<api::LockService>(this, watch_hub_.get());
   election_service_ = std::make_unique<api::ElectionService>(this, watch_hub_.get());
   maintenance_service_ = std::make_unique<api::MaintenanceService>(this, this, this);
-  cluster_service_ = std::make_unique<api::ClusterService>(this);
+  cluster_service_ = std::make_unique<api::ClusterService>(this, this);
   auth_service_ = std::make_unique<api::AuthService>();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder client_builder;
@@ -167,6 +175,7 @@ Status Server::Init() {
   if (grpc::HealthCheckServiceInterface* health = client_server_->GetHealthCheckService()) {
     health->SetServingStatus(true);
   }
+  publisher_ = std::thread([this] { PublishLoop(); });
   CAIRN_LOG(INFO) << "cairn member " << config_.name << " (id " << std::hex << member_id_
                   << ", cluster " << cluster_id_ << std::dec << ") serving clients on "
                   << config_.listen_client_urls.front() << ", peers on "
@@ -184,6 +193,12 @@ void Server::Shutdown() {
     if (shut_down_) return;
     shut_down_ = true;
   }
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    publish_stop_ = true;
+  }
+  publish_cv_.notify_all();
+  if (publisher_.joinable()) publisher_.join();
   // A leader hands over first, so clients wait for a transfer (a round
   // trip or two), not for an election timeout.
   if (replica_) {
@@ -218,18 +233,38 @@ void Server::Shutdown() {
 
 void Server::Write(const cairnpb::RaftRequest& request,
                    std::function<void(Result<kv::ApplyResult>)> done) {
+  // etcd serves learners only serializable reads and status.
+  if (learner_.load()) {
+    done(api::EtcdStatus(api::EtcdError::kNotSupportedForLearner));
+    return;
+  }
   if (Status s = CheckSpace(request); !s.ok()) {
     done(s);
     return;
   }
+  ProposeOrForward(request, std::move(done));
+}
+
+void Server::ProposeOrForward(const cairnpb::RaftRequest& request,
+                              std::function<void(Result<kv::ApplyResult>)> done) {
   // Try here first; a follower hands the write to the leader it knows.
-  replica_->Propose(request, [this, request, done = std::move(done)](Result<kv::ApplyResult> r) {
-    if (r.ok() || r.status().code() != Code::kFailedPrecondition) {
-      done(std::move(r));
-      return;
-    }
-    ForwardToLeader(request, std::move(done));
-  });
+  // The callback may run on the replica's threads while it is being
+  // destroyed (replica_ is already null then): it uses the pointer it has.
+  cluster::Replica* replica = replica_.get();
+  replica->Propose(request,
+                   [this, replica, request, done = std::move(done)](Result<kv::ApplyResult> r) {
+                     if (r.ok() || r.status().code() != Code::kFailedPrecondition) {
+                       done(std::move(r));
+                       return;
+                     }
+                     raft::NodeId leader = replica->info().leader;
+                     if (leader == raft::kNoNode || leader == member_id_) {
+                       done(api::EtcdStatus(api::EtcdError::kNoLeader));
+                       return;
+                     }
+                     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(7);
+                     transport_->Forward(leader, kDataGroup, request, deadline, done);
+                   });
 }
 
 void Server::ForwardToLeader(const cairnpb::RaftRequest& request,
@@ -293,6 +328,10 @@ int64_t Server::NewLeaseId() {
 }
 
 void Server::ReadBarrier(std::function<void(Status)> done) {
+  if (learner_.load()) {
+    done(api::EtcdStatus(api::EtcdError::kNotSupportedForLearner));
+    return;
+  }
   replica_->ReadBarrier(std::move(done));
 }
 
@@ -305,6 +344,7 @@ api::NodeInfo::State Server::state() const {
   s.term = info.term;
   s.commit_index = info.commit;
   s.applied_index = info.applied;
+  s.is_learner = learner_.load();
   std::error_code ec;
   const std::string db = config_.data_dir + "/groups/" + std::to_string(kDataGroup);
   for (auto it = std::filesystem::recursive_directory_iterator(db, ec);
@@ -312,21 +352,6 @@ api::NodeInfo::State Server::state() const {
     if (it->is_regular_file(ec)) s.db_size += static_cast<int64_t>(it->file_size(ec));
   }
   return s;
-}
-
-std::vector<api::NodeInfo::Member> Server::members() const {
-  std::vector<NodeInfo::Member> out;
-  for (const cmd::Member& m : members_) {
-    NodeInfo::Member o;
-    o.id = m.id;
-    o.name = m.name;
-    o.peer_urls = m.peer_urls;
-    // Other members' client URLs travel with membership changes, which are
-    // not built yet; a member knows only its own.
-    if (m.id == member_id_) o.client_urls = config_.advertise_client_urls;
-    out.push_back(std::move(o));
-  }
-  return out;
 }
 
 api::KvBackend::Header Server::header() const {

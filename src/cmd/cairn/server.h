@@ -6,10 +6,13 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/auth_service.h"
+#include "api/cluster_service.h"
 #include "api/election_service.h"
 #include "api/info_services.h"
 #include "api/kv_backend.h"
@@ -35,13 +38,17 @@ namespace cairn::cmd {
 // and the client-facing etcd services, wired together.
 class Server final : public api::LeaseBackend,
                      public api::NodeInfo,
-                     public api::MaintenanceBackend {
+                     public api::MaintenanceBackend,
+                     public api::MembershipBackend {
  public:
   static Result<std::unique_ptr<Server>> Start(const ServerConfig& config);
   ~Server() override;
 
   // Stops serving: client listener first, then the replica, then peers.
   void Shutdown();
+  // This member was removed from the cluster (it applied its own removal):
+  // like etcd, it should stop.
+  bool removed() const { return removed_.load(); }
 
   uint64_t member_id() const { return member_id_; }
   uint64_t cluster_id() const { return cluster_id_; }
@@ -71,6 +78,10 @@ class Server final : public api::LeaseBackend,
   Status MoveLeader(uint64_t target, std::chrono::steady_clock::time_point deadline) override;
   Result<std::string> CreateSnapshotFile() override;
   void RemoveSnapshotFile(const std::string& path) override;
+  // api::MembershipBackend (server_members.cc)
+  void ChangeMembers(const cairnpb::RaftRequest& request,
+                     std::function<void(Status)> done) override;
+  uint64_t NewMemberId(const std::vector<std::string>& peer_urls) override;
 
  private:
   static constexpr uint64_t kDataGroup = 1;
@@ -87,11 +98,41 @@ class Server final : public api::LeaseBackend,
   // Where Maintenance.Snapshot cuts its archives (emptied at startup).
   std::string SnapshotStreamDir() const;
 
+  // Membership (server_members.cc).
+  // Sets member_id_ and cluster_id_ (from the data directory, from
+  // --initial-cluster for a new cluster, or from a running member when
+  // joining one), bootstrap_ and the peers to start with.
+  Status ResolveIdentity(bool has_state, std::map<raft::NodeId, std::string>* peers);
+  Status JoinExisting(std::map<raft::NodeId, std::string>* peers);
+  // Points the transport at every member in the applied member table and
+  // notices this member's own removal; runs after each membership change.
+  void SyncMembers(const kv::MvccStore& store);
+  // Proposes this member's name and client URLs once (etcd's publish).
+  void PublishLoop();
+  // Proposes here, or hands the request to the leader.
+  void ProposeOrForward(const cairnpb::RaftRequest& request,
+                        std::function<void(Result<kv::ApplyResult>)> done);
+  Status CheckMembership(const cairnpb::RaftRequest& request,
+                         const cluster::MembershipView& view) const;
+
   ServerConfig config_;
   std::vector<cmd::Member> members_;
   uint64_t member_id_ = 0;
   uint64_t cluster_id_ = 0;
   std::vector<std::string> client_addresses_;
+  std::vector<raft::ConfChange> bootstrap_;
+  std::mutex members_mu_;             // serialises SyncMembers
+  std::set<raft::NodeId> peer_ids_;   // members_mu_: peers given to the transport
+  std::atomic<bool> learner_{false};  // this member is a learner
+  std::atomic<bool> removed_{false};
+  // Ids removed from the cluster, for refusing their peer streams.
+  mutable std::mutex removed_ids_mu_;
+  std::set<raft::NodeId> removed_ids_;  // removed_ids_mu_
+  void NoticeRemoval(const char* how);
+  std::thread publisher_;
+  std::mutex publish_mu_;
+  std::condition_variable publish_cv_;
+  bool publish_stop_ = false;  // publish_mu_
 
   std::unique_ptr<storage::Wal> wal_;
   std::unique_ptr<cluster::GrpcTransport> transport_;

@@ -156,6 +156,17 @@ Result<RestoreResult> RestoreSnapshot(const RestoreOptions& o) {
         kv::MvccStore::Open(work + "/groups/" + std::to_string(kDataGroup));
     if (!store.ok()) return fail(store.status());
     if (Status s = (*store)->RestoreSnapshot(unpacked); !s.ok()) return fail(s);
+    // The snapshot's member table is the old cluster's: the new one has
+    // other ids and addresses (names and client URLs are published again
+    // when the members start).
+    cairnpb::MemberTable table;
+    for (const Member& m : *members) {
+      cairnpb::MemberInfo* info = table.add_members();
+      info->set_id(m.id);
+      for (const std::string& url : m.peer_urls)
+        info->add_peer_urls(url);
+    }
+    if (Status s = (*store)->ReplaceMemberTable(table); !s.ok()) return fail(s);
     if (Status s = (*store)->Sync(); !s.ok()) return fail(s);
     out.index = (*store)->applied_index();
     out.term = (*store)->applied_term();

@@ -44,6 +44,11 @@ std::string EncodeConfChange(const ConfChange& cc) {
     out.push_back(static_cast<char>(item.type));
     PutFixed64(&out, item.node);
   }
+  // Absent when empty, so entries written before contexts existed decode alike.
+  if (!cc.context.empty()) {
+    PutFixed64(&out, cc.context.size());
+    out.append(cc.context);
+  }
   return out;
 }
 
@@ -65,7 +70,11 @@ Result<ConfChange> DecodeConfChange(const std::string& data) {
     if (!GetFixed64(&in, &item.node)) return corrupt;
     cc.changes.push_back(item);
   }
-  if (!in.empty()) return corrupt;
+  if (!in.empty()) {
+    uint64_t len = 0;
+    if (!GetFixed64(&in, &len) || len == 0 || len != in.size()) return corrupt;
+    cc.context.assign(in.data(), in.size());
+  }
   return cc;
 }
 

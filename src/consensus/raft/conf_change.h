@@ -23,6 +23,9 @@ struct ConfChange {
   std::vector<ConfChangeItem> changes;
   bool force_joint = false;     // use joint consensus even for a single step
   bool explicit_leave = false;  // stay joint until an empty change is proposed
+  // Opaque to the core; travels with the entry for the node's state machine
+  // (as etcd's ConfChange.Context: the member's metadata).
+  std::string context = {};
 
   bool LeaveJoint() const { return changes.empty(); }
   bool operator==(const ConfChange&) const = default;
