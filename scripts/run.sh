@@ -31,6 +31,15 @@ Any etcd v3 client works. With Debian's etcdctl:
   etcdctl get --prefix ""
   etcdctl txn -i
 
+  etcdctl lease grant 30; etcdctl lock jobs -- echo holding
+
+With Cairn's own CLI (build/release/src/cmd/cairnctl, docs/CAIRNCTL.md):
+
+  CTL="build/release/src/cmd/cairnctl --endpoints $CLUSTER_ENDPOINTS"
+  \$CTL cluster status        # every member's role, term, commit and applied index
+  \$CTL put greeting hello && \$CTL get greeting -w json
+  \$CTL member list -w table
+
 With python3-etcd3:
 
   /usr/bin/python3 -c "import etcd3; c = etcd3.client(port=$((BASE + 20))); c.put('a', '1'); print(c.get('a'))"

@@ -145,6 +145,30 @@ print(\"leader=%d follower=%d reachable=%d names=%s\" % (roles.count(\"leader\")
 expect "cluster status from one endpoint finds the others through --endpoints" "3" \
   bash -c "$(printf '%q ' "$CTL") --endpoints $E2,$E1,$E3 cluster status | grep -cE '^\| n[123] .*\| (leader|follower) .*\| ok +\|$'"
 
+# Leases, locks and elections, now that cairn serves them.
+lid=$(ctl "$E1" lease grant 30 | awk '{print $2}')
+expect "put with a lease" "OK" ctl "$E2" put cl/leased v --lease="$lid"
+expect "lease timetolive --keys" "1" bash -c "$(printf '%q ' "$CTL") --endpoints $E3 lease timetolive $lid --keys | grep -c 'attached keys(\[cl/leased\])'"
+expect "lease revoke deletes the key" "0" bash -c "$(printf '%q ' "$CTL") --endpoints $E1 lease revoke $lid >/dev/null && $(printf '%q ' "$CTL") --endpoints $E2 get cl/leased | wc -l"
+timeout 15 "$CTL" --endpoints "$E1" lock cl-lock sh -c "echo a-in >>'$WORK/cl-lock'; sleep 2; echo a-out >>'$WORK/cl-lock'" >/dev/null 2>&1 &
+lp=$!
+sleep 1
+timeout 15 "$CTL" --endpoints "$E2" lock cl-lock sh -c "echo b-in >>'$WORK/cl-lock'" >/dev/null 2>&1
+wait "$lp"
+expect "cairnctl lock: one holder at a time" $'a-in\na-out\nb-in' cat "$WORK/cl-lock"
+
+# Snapshot save, then restore into a new one-member cluster.
+expect "snapshot save" "0" bash -c "$(printf '%q ' "$CTL") --endpoints $E1 snapshot save $WORK/cl.snap >/dev/null; echo \$?"
+NEWP=http://127.0.0.1:$((BASE + 41)) NEWC=http://127.0.0.1:$((BASE + 40))
+expect "snapshot restore" "0" bash -c "$(printf '%q ' "$CTL") snapshot restore $WORK/cl.snap --name solo --initial-cluster solo=$NEWP --initial-cluster-token restored --initial-advertise-peer-urls $NEWP --data-dir $WORK/solo >/dev/null; echo \$?"
+"$BIN" --name solo --data-dir "$WORK/solo" --listen-client-urls "$NEWC" --advertise-client-urls "$NEWC" \
+  --listen-peer-urls "$NEWP" --initial-advertise-peer-urls "$NEWP" --initial-cluster "solo=$NEWP" \
+  --initial-cluster-token restored >"$WORK/solo.log" 2>&1 &
+solo=$!
+for _ in $(seq 100); do ctl "${NEWC#http://}" get cl-probe >/dev/null 2>&1 && break; sleep 0.2; done
+expect "the restored member has the data" $'w/b\n2' ctl "${NEWC#http://}" get w/b
+kill -TERM "$solo"; wait "$solo" 2>/dev/null
+
 # A stopped member: listed with its error, the command exits 1.
 kill -TERM "${CLUSTER_PIDS[3]}"; wait "${CLUSTER_PIDS[3]}" 2>/dev/null
 code=0; ctl "$ALL" cluster status >"$WORK/cs.out" 2>"$WORK/stderr" || code=$?

@@ -1,11 +1,13 @@
 // snapshot save, alarm list | disarm, defrag, move-leader.
 #include <cstdio>
 #include <memory>
+#include <sstream>
 
 #include "client/maintenance.h"
 #include "cmd/cairnctl/cli.h"
 #include "cmd/cairnctl/requests.h"
 #include "cmd/cairnctl/table.h"
+#include "cmd/restore/snapshot_restore.h"
 
 namespace cairn::ctl {
 
@@ -93,6 +95,29 @@ void AddMaintenanceCommands(CLI::App& app, Cli& cli) {
   CLI::App* save = snapshot->add_subcommand("save", "Saves a member's snapshot to a file");
   save->add_option("file", *path, "Where to write the snapshot")->required();
   cli.Runs(save, [&cli, path] { return SnapshotSave(cli, *path); });
+
+  // Local: builds a new member's data directory; talks to no server.
+  auto restore = std::make_shared<cmd::RestoreOptions>();
+  CLI::App* rs = snapshot->add_subcommand(
+      "restore", "Makes a new member's data directory from a saved snapshot (offline)");
+  rs->add_option("file", restore->snapshot_path, "The saved snapshot")->required();
+  rs->add_option("--name", restore->name, "This member's name in --initial-cluster");
+  rs->add_option("--initial-cluster", restore->initial_cluster,
+                 "name=peer URL,... of the new cluster");
+  rs->add_option("--initial-cluster-token", restore->initial_cluster_token,
+                 "The new cluster's token");
+  rs->add_option("--initial-advertise-peer-urls", restore->initial_advertise_peer_urls,
+                 "This member's peer URLs");
+  rs->add_option("--data-dir", restore->data_dir, "Where to create it (must not exist)");
+  cli.Runs(rs, [restore]() -> Status {
+    Result<cmd::RestoreResult> r = cmd::RestoreSnapshot(*restore);
+    if (!r.ok()) return r.status();
+    std::ostringstream out;
+    out << "restored the snapshot at index " << r->index << " into " << r->data_dir << " as member "
+        << restore->name << " (id " << std::hex << r->member_id << ")\n";
+    Print(out.str());
+    return Status::Ok();
+  });
 
   CLI::App* alarm = app.add_subcommand("alarm", "Alarm commands");
   alarm->require_subcommand(1);
