@@ -139,6 +139,13 @@ expect "remove an unknown member" "Error: etcdserver: member not found" \
   error_of ctl "$(client 1)" member remove 1234
 ALL4="$ALL,$(client 4)"
 expect "n4 serves linearizable reads as a voter" $'before\njoin' ctl "$(client 4)" get before
+# A learner that never started is behind the leader: promoting it is refused.
+N5=$(ctl "$(client 1)" member add n5 --learner --peer-urls="$(peer_url 5)" 2>/dev/null | awk '/added to cluster/ {print $2}')
+expect "promote a learner that is behind" \
+  "Error: etcdserver: can only promote a learner member which is in sync with leader" \
+  error_of ctl "$(client 2)" member promote "$N5"
+expect "remove the learner that never started" "1" \
+  bash -c "etcdctl --endpoints $(client 1) member remove $N5 | grep -c removed"
 
 # Remove the member that leads: it steps down and stops by itself; three
 # voters go on.
