@@ -30,7 +30,6 @@ Any etcd v3 client works. With Debian's etcdctl:
   etcdctl get greeting
   etcdctl get --prefix ""
   etcdctl txn -i
-
   etcdctl lease grant 30; etcdctl lock jobs -- echo holding
 
 With Cairn's own CLI (build/release/src/cmd/cairnctl, docs/CAIRNCTL.md):
