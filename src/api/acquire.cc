@@ -43,6 +43,13 @@ Acquisition::Acquisition(KvBackend* backend, WatchHub* hub, AcquireRequest reque
       done_(std::move(done)) {}
 
 void Acquisition::Run() {
+  // Without a lease the key would outlive a crashed holder forever (etcd
+  // makes a 60 s lease that nobody renews); ask for a lease instead.
+  if (request_.lease == 0) {
+    return Finish(Status(Code::kNotFound,
+                         "etcdserver: requested lease not found (locks and elections need a "
+                         "lease: grant one and pass its ID)"));
+  }
   // Create the key unless this lease has it already; read it either way.
   cairnpb::RaftRequest r;
   etcdserverpb::TxnRequest* txn = r.mutable_txn();
@@ -140,17 +147,26 @@ void Acquisition::WaitForDelete(const std::string& key, int64_t from_revision) {
   req.set_key(key);
   req.set_start_revision(from_revision);
   req.add_filters(etcdserverpb::WatchCreateRequest::NOPUT);
+  // The watch may fire (and a newer one start) before Start returns: each
+  // watch has a number, and only the newest one is kept or acted on.
+  uint64_t seq;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seq = ++watch_seq_;
+  }
   std::weak_ptr<Acquisition> weak = shared_from_this();
   std::shared_ptr<InternalWatch> watch =
-      InternalWatch::Start(hub_, req, [weak](const etcdserverpb::WatchResponse& resp) {
+      InternalWatch::Start(hub_, req, [weak, seq](const etcdserverpb::WatchResponse& resp) {
         std::shared_ptr<Acquisition> self = weak.lock();
         if (!self) return false;
         // Gone, or history compacted away (look again), or the watch ended.
         if (resp.events_size() > 0 || resp.canceled() || resp.compact_revision() != 0) {
-          // This watch ends by returning false: Finish must not Stop it
-          // from inside its own callback.
           {
             std::lock_guard<std::mutex> lock(self->mu_);
+            if (seq != self->watch_seq_) return false;  // superseded
+            // This watch ends by returning false: nobody may Stop it from
+            // inside its own callback, so it is no longer ours to stop.
+            ++self->watch_seq_;
             self->watch_.reset();
           }
           self->Check();
@@ -158,15 +174,13 @@ void Acquisition::WaitForDelete(const std::string& key, int64_t from_revision) {
         }
         return true;
       });
-  std::shared_ptr<InternalWatch> old;
-  bool finished;
+  bool keep;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    finished = finished_;
-    old = std::move(watch_);
-    if (!finished) watch_ = watch;
+    keep = !finished_ && seq == watch_seq_;
+    if (keep) watch_ = watch;
   }
-  if (finished) watch->Stop();
+  if (!keep) watch->Stop();
 }
 
 bool Acquisition::finished() {

@@ -63,6 +63,7 @@ class Acquisition : public std::enable_shared_from_this<Acquisition> {
   bool created_ = false;  // our key exists (ours to delete on failure)
   Acquired acquired_;
   std::shared_ptr<InternalWatch> watch_;
+  uint64_t watch_seq_ = 0;  // the newest watch's number
 };
 
 // The first key after every key starting with `prefix` (etcd's prefix end).

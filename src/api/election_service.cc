@@ -94,16 +94,23 @@ class ObserveCall final : public grpc::ServerWriteReactor<v3electionpb::LeaderRe
 
   void OnWriteDone(bool ok) override {
     std::optional<v3electionpb::LeaderResponse> next;
+    std::optional<grpc::Status> finish;
     {
       std::lock_guard<std::mutex> lock(mu_);
       writing_ = false;
-      if (ok && pending_) {
+      if (!ok && !ended_) {  // the call is broken
+        ended_ = true;
+        end_status_ = grpc::Status::OK;
+      }
+      if (ended_) {
+        finish = end_status_;  // End left the finishing to us
+      } else if (pending_) {
         next = std::move(pending_);
         pending_.reset();
         writing_ = true;
       }
     }
-    if (!ok) return End(grpc::Status::OK);  // the call is broken
+    if (finish) return Finish(*finish);
     if (next) {
       out_ = std::move(*next);
       StartWrite(&out_);
@@ -182,11 +189,15 @@ class ObserveCall final : public grpc::ServerWriteReactor<v3electionpb::LeaderRe
     StartWrite(&out_);
   }
 
+  // Finish now, or (a write being in flight) from OnWriteDone: never a
+  // write after Finish.
   void End(const grpc::Status& status) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (ended_) return;
       ended_ = true;
+      end_status_ = status;
+      if (writing_) return;
     }
     Finish(status);
   }
@@ -198,6 +209,7 @@ class ObserveCall final : public grpc::ServerWriteReactor<v3electionpb::LeaderRe
   bool starting_ = true;  // the first read is under way: OnDone must not delete
   bool done_ = false;
   bool ended_ = false;
+  grpc::Status end_status_;
   bool writing_ = false;
   std::optional<v3electionpb::LeaderResponse> pending_;
   std::string last_key_;

@@ -100,8 +100,14 @@ Status Replica::Start() {
 }
 
 Replica::~Replica() {
+  Stop();
+}
+
+void Replica::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
     stopping_ = true;
   }
   cv_.notify_all();
@@ -137,21 +143,23 @@ void Replica::Receive(std::vector<raft::Message> messages) {
 }
 
 void Replica::Propose(const cairnpb::RaftRequest& request, ProposeDone done) {
+  // Refusals are answered after unlocking: `done` may propose again.
+  Status refused;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
-      done(Status(Code::kUnavailable, "etcdserver: server stopped"));
-      return;
+      refused = Status(Code::kUnavailable, "etcdserver: server stopped");
+    } else if (!fatal_.ok()) {
+      refused = fatal_;
+    } else if (pending_count_ >= options_.max_pending) {
+      refused = Status(Code::kResourceExhausted, "etcdserver: too many requests");
+    } else {
+      ++pending_count_;
     }
-    if (!fatal_.ok()) {
-      done(fatal_);
-      return;
-    }
-    if (pending_count_ >= options_.max_pending) {
-      done(Status(Code::kResourceExhausted, "etcdserver: too many requests"));
-      return;
-    }
-    ++pending_count_;
+  }
+  if (!refused.ok()) {
+    done(refused);
+    return;
   }
   Post(NewProposal{request.SerializeAsString(), std::move(done), request.has_membership(),
                    std::chrono::steady_clock::now() + request_timeout_});

@@ -107,6 +107,10 @@ class Replica {
   static Result<std::unique_ptr<Replica>> Open(ReplicaOptions options, storage::Wal* wal,
                                                Transport* transport);
   ~Replica();
+  // Stops the threads and fails what is pending ("server stopped"), calling
+  // those callbacks on this thread; afterwards every call is refused, but
+  // the object (its store) stays usable until destroyed. Idempotent.
+  void Stop();
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
 
@@ -225,6 +229,7 @@ class Replica {
   std::condition_variable cv_;
   std::deque<Event> inbox_;
   bool stopping_ = false;
+  bool stopped_ = false;  // Stop ran (or is running)
   std::map<raft::Index, Pending> pending_;
   size_t pending_count_ = 0;
   size_t reads_outstanding_ = 0;        // asked for and not answered yet

@@ -114,7 +114,12 @@ Status Server::Init() {
   kv_service_ = std::make_unique<api::KvService>(this);
   api::LeaseKeeperOptions lopts;
   lopts.store = &replica_->store();
-  lopts.is_leader = [this] { return replica_->info().role == raft::Role::kLeader; };
+  // Leading in etcd's sense: the leader has applied its own term's first
+  // entry, so every lease granted or revoked before it is in the table.
+  lopts.is_leader = [this] {
+    cluster::Replica::Info info = replica_->info();
+    return info.role == raft::Role::kLeader && replica_->store().applied_term() == info.term;
+  };
   lopts.revoke = [this](int64_t id) {
     cairnpb::RaftRequest r;
     r.mutable_lease_revoke()->set_id(id);
@@ -222,6 +227,9 @@ void Server::Shutdown() {
   // The hub reads the replica's store: it stops before the replica goes.
   watch_hub_ptr_.store(nullptr, std::memory_order_release);
   if (watch_hub_) watch_hub_->Stop();
+  // Stopped before it is reset: callbacks failed by Stop (a lock waiter's
+  // cleanup, say) still find replica_ and are refused, not crashed.
+  if (replica_) replica_->Stop();
   replica_.reset();
   transport_.reset();
   client_server_.reset();
@@ -280,6 +288,10 @@ void Server::ForwardToLeader(const cairnpb::RaftRequest& request,
 
 void Server::LeaderQuery(const cairnpb::RaftRequest& request,
                          std::function<void(Result<kv::ApplyResult>)> done) {
+  if (learner_.load()) {
+    done(api::EtcdStatus(api::EtcdError::kNotSupportedForLearner));
+    return;
+  }
   if (replica_->info().role == raft::Role::kLeader) {
     done(AnswerQuery(request));
     return;
@@ -317,7 +329,7 @@ int64_t Server::min_lease_ttl() const {
 }
 
 int64_t Server::NewLeaseId() {
-  // Unique across members (their id's low 16 bits lead) and across restarts
+  // Unique across members (their id's low 15 bits lead) and across restarts
   // (the counter starts from the clock, in units finer than restarts).
   for (;;) {
     const uint64_t n = last_lease_id_.fetch_add(1) + 1;
