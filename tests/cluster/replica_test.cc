@@ -374,5 +374,24 @@ TEST(ReplicaTest, ReadsAndWritesBeyondTheBoundAreRefusedNotQueued) {
   EXPECT_TRUE(c.Barrier(now).ok());
 }
 
+TEST(ReplicaTest, ARefusedProposalsCallbackMayProposeAgain) {
+  // max_pending 0: every proposal is refused at once, on the caller's
+  // thread. A callback that proposes again (a lock waiter cleaning up its
+  // key) used to re-lock the replica's mutex and hang.
+  Cluster c(1, 0, /*max_pending=*/0);
+  ASSERT_NE(c.WaitForLeader(), raft::kNoNode);
+  Replica* r = c.replica(1);
+  cairnpb::RaftRequest req;
+  req.mutable_put()->set_key("k");
+  std::vector<Status> answers;
+  r->Propose(req, [&](Result<kv::ApplyResult> first) {
+    answers.push_back(first.status());
+    r->Propose(req, [&](Result<kv::ApplyResult> second) { answers.push_back(second.status()); });
+  });
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].code(), Code::kResourceExhausted);
+  EXPECT_EQ(answers[1].code(), Code::kResourceExhausted);
+}
+
 }  // namespace
 }  // namespace cairn::cluster
