@@ -30,6 +30,19 @@ count() {
 # The error line etcdctl ends with (it logs its retries on stderr first).
 error_of() { "$@" 2>&1 | tail -n 1; }
 trap 'cluster_stop >/dev/null 2>&1; tail -n 20 "$WORK"/n*.log' EXIT
+# Until the given members exit, at most 30 s (a member that does not stop
+# on SIGTERM is a failure, not a hung test): wait_exit PID...
+wait_exit() {
+  local pid deadline=$((SECONDS + 30))
+  for pid in "$@"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      fail "member $pid did not exit within 30 s"
+      kill -9 "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+  done
+}
 
 cluster_start "$BIN" "$WORK" "$BASE" 3
 E1=127.0.0.1:$((BASE + 10)) E2=127.0.0.1:$((BASE + 20)) E3=127.0.0.1:$((BASE + 30))
@@ -290,7 +303,7 @@ echo "ok: endpoint status agrees the leader is n$leader ($leader_ep)"
 # SIGTERM the leader: it hands leadership over before it stops, and the
 # others take writes at once; then it comes back.
 kill -TERM "${CLUSTER_PIDS[$leader]}"
-wait "${CLUSTER_PIDS[$leader]}" 2>/dev/null
+wait_exit "${CLUSTER_PIDS[$leader]}"
 grep -q "leadership handed over before stopping" "$WORK/n$leader.log" &&
   echo "ok: the leader handed leadership over on SIGTERM" || fail "no leadership handover on SIGTERM"
 others=""
@@ -345,7 +358,7 @@ expect "leases survive a full restart" "600 long-lived" lease_json "$E2" "$long"
 # Without a quorum: writes and linearizable reads fail with etcd's "no
 # leader" once the last member knows it has none; serializable reads go on.
 kill -TERM "${CLUSTER_PIDS[1]}" "${CLUSTER_PIDS[2]}"
-wait "${CLUSTER_PIDS[1]}" "${CLUSTER_PIDS[2]}" 2>/dev/null
+wait_exit "${CLUSTER_PIDS[1]}" "${CLUSTER_PIDS[2]}"
 got=""
 for _ in $(seq 50); do
   got=$(error_of ctl "$E3" put lonely yes)

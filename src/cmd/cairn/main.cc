@@ -1,5 +1,6 @@
 // cairn: one member of a Cairn cluster. Flags follow etcd's (cairn --help).
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include "cmd/cairn/server.h"
 
 namespace {
+constexpr int kShutdownDeadlineSeconds = 20;
 std::atomic<bool> g_stop{false};
 void OnSignal(int) {
   g_stop = true;
@@ -38,6 +40,15 @@ int main(int argc, char** argv) {
   while (!g_stop && !(*server)->removed())
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CAIRN_LOG(INFO) << "cairn member " << config->name << ": shutting down";
+  // A clean stop hands leadership over and lets calls finish; if something
+  // holds it up, stop anyway: everything acknowledged is already durable.
+  std::thread([] {
+    std::this_thread::sleep_for(std::chrono::seconds(kShutdownDeadlineSeconds));
+    CAIRN_LOG(ERROR) << "shutdown did not finish within " << kShutdownDeadlineSeconds
+                     << " s; exiting anyway (acknowledged writes are on disk)";
+    _exit(1);
+  }).detach();
   (*server)->Shutdown();
+  server->reset();
   return 0;
 }
