@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "api/acquire.h"
+#include "api/acquire_call.h"
 #include "api/applied_reply.h"
 #include "api/internal_watch.h"
 
@@ -35,42 +35,6 @@ cairnpb::RaftRequest IfStillLeader(const v3electionpb::LeaderKey& leader) {
   c->set_create_revision(leader.rev());
   return r;
 }
-
-class CampaignCall final : public grpc::ServerUnaryReactor {
- public:
-  CampaignCall(KvBackend* backend, WatchHub* hub, const v3electionpb::CampaignRequest& request,
-               v3electionpb::CampaignResponse* response) {
-    AcquireRequest req;
-    req.prefix = request.name() + "/";
-    req.lease = request.lease();
-    req.value = request.value();
-    req.update_value = true;
-    acquisition_ = Acquisition::Make(backend, hub, std::move(req),
-                                     [this, backend, response, name = request.name(),
-                                      lease = request.lease()](Result<Acquired> r) {
-                                       if (!r.ok()) {
-                                         Finish(ToGrpc(r.status()));
-                                         return;
-                                       }
-                                       *response->mutable_header() = r->header;
-                                       FillHeader(*backend, response->mutable_header());
-                                       v3electionpb::LeaderKey* leader = response->mutable_leader();
-                                       leader->set_name(name);
-                                       leader->set_key(r->key);
-                                       leader->set_rev(r->revision);
-                                       leader->set_lease(lease);
-                                       Finish(grpc::Status::OK);
-                                     });
-    std::shared_ptr<Acquisition> a = acquisition_;
-    a->Run();
-  }
-
-  void OnCancel() override { acquisition_->Cancel(); }
-  void OnDone() override { delete this; }
-
- private:
-  std::shared_ptr<Acquisition> acquisition_;
-};
 
 // Observe: the current leader at once (when there is one), then the leader
 // again each time it changes (another key, or a new proclamation). Only the
@@ -223,7 +187,22 @@ class ObserveCall final : public grpc::ServerWriteReactor<v3electionpb::LeaderRe
 grpc::ServerUnaryReactor* ElectionService::Campaign(grpc::CallbackServerContext* /*ctx*/,
                                                     const v3electionpb::CampaignRequest* request,
                                                     v3electionpb::CampaignResponse* response) {
-  return new CampaignCall(backend_, hub_, *request, response);
+  AcquireRequest req;
+  req.prefix = request->name() + "/";
+  req.lease = request->lease();
+  req.value = request->value();
+  req.update_value = true;
+  return new AcquireCall(backend_, hub_, std::move(req),
+                         [backend = backend_, response, name = request->name(),
+                          lease = request->lease()](const Acquired& a) {
+                           *response->mutable_header() = a.header;
+                           FillHeader(*backend, response->mutable_header());
+                           v3electionpb::LeaderKey* leader = response->mutable_leader();
+                           leader->set_name(name);
+                           leader->set_key(a.key);
+                           leader->set_rev(a.revision);
+                           leader->set_lease(lease);
+                         });
 }
 
 grpc::ServerUnaryReactor* ElectionService::Proclaim(grpc::CallbackServerContext* ctx,

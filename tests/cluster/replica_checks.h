@@ -1,6 +1,7 @@
 #pragma once
 
-// What the in-process cluster tests (replica_test, grpc_transport_test) ask
+// What the in-process cluster tests (replica_test, replica_membership_test,
+// grpc_transport_test) ask
 // of a set of replicas, whatever connects them. Waits are bounded liveness
 // checks (a generous deadline), never timing measurements.
 #include <unistd.h>
@@ -9,7 +10,11 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,6 +101,54 @@ inline bool Converged(const std::vector<raft::NodeId>& ids, const ReplicaOf& of,
     digest = *d;
   }
   return true;
+}
+
+// Delivers each message to the replica it is addressed to, if that one runs.
+class LocalNetwork : public Transport {
+ public:
+  void Send(uint64_t, std::vector<raft::Message> messages) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (raft::Message& m : messages) {
+      if (isolated_.count(m.from) || isolated_.count(m.to)) continue;
+      auto it = nodes_.find(m.to);
+      if (it != nodes_.end()) it->second->Receive({std::move(m)});
+    }
+  }
+  void Attach(raft::NodeId id, Replica* r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    nodes_[id] = r;
+  }
+  void Detach(raft::NodeId id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    nodes_.erase(id);
+  }
+  // Drops every message to or from `id` (it keeps running).
+  void Isolate(raft::NodeId id, bool isolated) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (isolated) {
+      isolated_.insert(id);
+    } else {
+      isolated_.erase(id);
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<raft::NodeId, Replica*> nodes_;
+  std::set<raft::NodeId> isolated_;
+};
+
+// Proposes `request` on `replica` and waits (at most 30 s) for its answer.
+inline Result<kv::ApplyResult> ProposeAndWait(Replica* replica,
+                                              const cairnpb::RaftRequest& request) {
+  // Shared: an answer may come after this gives up waiting.
+  auto p = std::make_shared<std::promise<Result<kv::ApplyResult>>>();
+  std::future<Result<kv::ApplyResult>> f = p->get_future();
+  replica->Propose(request, [p](Result<kv::ApplyResult> r) { p->set_value(std::move(r)); });
+  if (f.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    return Status(Code::kDeadlineExceeded, "test: no answer to a proposal within 30 s");
+  }
+  return f.get();
 }
 
 }  // namespace cairn::cluster::testing

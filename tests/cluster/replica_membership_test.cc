@@ -20,29 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::TempDir;
 
-class Network : public Transport {
- public:
-  void Send(uint64_t, std::vector<raft::Message> messages) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (raft::Message& m : messages) {
-      auto it = nodes_.find(m.to);
-      if (it != nodes_.end()) it->second->Receive({std::move(m)});
-    }
-  }
-  void Attach(raft::NodeId id, Replica* r) {
-    std::lock_guard<std::mutex> lock(mu_);
-    nodes_[id] = r;
-  }
-  void Detach(raft::NodeId id) {
-    std::lock_guard<std::mutex> lock(mu_);
-    nodes_.erase(id);
-  }
-
- private:
-  std::mutex mu_;
-  std::map<raft::NodeId, Replica*> nodes_;
-};
-
 cairnpb::MemberInfo Info(raft::NodeId id) {
   cairnpb::MemberInfo m;
   m.set_id(id);
@@ -133,13 +110,7 @@ class Cluster {
   raft::NodeId WaitForLeader() { return testing::WaitForLeader(Running(), Lookup()); }
 
   Result<kv::ApplyResult> Propose(raft::NodeId via, const cairnpb::RaftRequest& req) {
-    auto p = std::make_shared<std::promise<Result<kv::ApplyResult>>>();
-    std::future<Result<kv::ApplyResult>> f = p->get_future();
-    replica(via)->Propose(req, [p](Result<kv::ApplyResult> r) { p->set_value(std::move(r)); });
-    if (f.wait_for(30s) != std::future_status::ready) {
-      return Status(Code::kDeadlineExceeded, "test: no answer to a proposal within 30 s");
-    }
-    return f.get();
+    return testing::ProposeAndWait(replica(via), req);
   }
   // The outcome of a proposal: the transport error, or the applied status.
   Status Outcome(raft::NodeId via, const cairnpb::RaftRequest& req) {
@@ -203,7 +174,7 @@ class Cluster {
     std::unique_ptr<Replica> replica;
   };
   TempDir tmp_;
-  Network net_;
+  testing::LocalNetwork net_;
   std::vector<raft::ConfChange> bootstrap_;
   std::map<raft::NodeId, Node> nodes_;
   uint64_t restarts_ = 0;

@@ -22,40 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::TempDir;
 
-// Delivers each message to the replica it is addressed to, if that one runs.
-class LocalNetwork : public Transport {
- public:
-  void Send(uint64_t, std::vector<raft::Message> messages) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (raft::Message& m : messages) {
-      if (isolated_.count(m.from) || isolated_.count(m.to)) continue;
-      auto it = nodes_.find(m.to);
-      if (it != nodes_.end()) it->second->Receive({std::move(m)});
-    }
-  }
-  void Attach(raft::NodeId id, Replica* r) {
-    std::lock_guard<std::mutex> lock(mu_);
-    nodes_[id] = r;
-  }
-  void Detach(raft::NodeId id) {
-    std::lock_guard<std::mutex> lock(mu_);
-    nodes_.erase(id);
-  }
-  // Drops every message to or from `id` (it keeps running).
-  void Isolate(raft::NodeId id, bool isolated) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (isolated) {
-      isolated_.insert(id);
-    } else {
-      isolated_.erase(id);
-    }
-  }
-
- private:
-  std::mutex mu_;
-  std::map<raft::NodeId, Replica*> nodes_;
-  std::set<raft::NodeId> isolated_;
-};
+using testing::LocalNetwork;
 
 class Cluster {
  public:
@@ -112,14 +79,7 @@ class Cluster {
     cairnpb::RaftRequest req;
     req.mutable_put()->set_key(key);
     req.mutable_put()->set_value(value);
-    // Shared: an answer may come after this gives up waiting.
-    auto p = std::make_shared<std::promise<Result<kv::ApplyResult>>>();
-    std::future<Result<kv::ApplyResult>> f = p->get_future();
-    replica(via)->Propose(req, [p](Result<kv::ApplyResult> r) { p->set_value(std::move(r)); });
-    if (f.wait_for(30s) != std::future_status::ready) {
-      return Status(Code::kDeadlineExceeded, "test: no answer to a proposal within 30 s");
-    }
-    return f.get();
+    return testing::ProposeAndWait(replica(via), req);
   }
 
   Status Barrier(raft::NodeId via) { return testing::Barrier(replica(via)); }

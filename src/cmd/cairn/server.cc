@@ -265,19 +265,13 @@ void Server::ProposeOrForward(const cairnpb::RaftRequest& request,
                        done(std::move(r));
                        return;
                      }
-                     raft::NodeId leader = replica->info().leader;
-                     if (leader == raft::kNoNode || leader == member_id_) {
-                       done(api::EtcdStatus(api::EtcdError::kNoLeader));
-                       return;
-                     }
-                     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(7);
-                     transport_->Forward(leader, kDataGroup, request, deadline, done);
+                     ForwardToLeader(replica, request, std::move(done));
                    });
 }
 
-void Server::ForwardToLeader(const cairnpb::RaftRequest& request,
+void Server::ForwardToLeader(cluster::Replica* replica, const cairnpb::RaftRequest& request,
                              std::function<void(Result<kv::ApplyResult>)> done) {
-  raft::NodeId leader = replica_->info().leader;
+  raft::NodeId leader = replica->info().leader;
   if (leader == raft::kNoNode || leader == member_id_) {
     done(api::EtcdStatus(api::EtcdError::kNoLeader));
     return;
@@ -296,7 +290,7 @@ void Server::LeaderQuery(const cairnpb::RaftRequest& request,
     done(AnswerQuery(request));
     return;
   }
-  ForwardToLeader(request, std::move(done));
+  ForwardToLeader(replica_.get(), request, std::move(done));
 }
 
 Result<kv::ApplyResult> Server::AnswerQuery(const cairnpb::RaftRequest& request) {

@@ -90,7 +90,9 @@ class Server final : public api::LeaseBackend,
   // The leader's answer to a lease query (LeaderQuery), or why there is none.
   Result<kv::ApplyResult> AnswerQuery(const cairnpb::RaftRequest& request);
   // Hands `request` to the leader this member knows, or fails with "no leader".
-  void ForwardToLeader(const cairnpb::RaftRequest& request,
+  // (`replica`: the caller's pointer, which stays valid while the replica
+  // is being stopped, unlike replica_.)
+  void ForwardToLeader(cluster::Replica* replica, const cairnpb::RaftRequest& request,
                        std::function<void(Result<kv::ApplyResult>)> done);
   // Before proposing: refuses what the raised alarms or the space quota
   // forbid, raising NOSPACE when the quota is the reason (etcd's order).
