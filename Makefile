@@ -10,13 +10,18 @@ FUZZERS := wal_record_fuzz mvcc_key_fuzz
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_SECONDS ?= 600
 SEEDS ?= 0..999
+# Seconds per workload in `make bench`.
+DURATION ?= 10
+# Debian's Python, which has python3-matplotlib (a python3 earlier on PATH,
+# such as a pyenv shim, may not).
+PYTHON := /usr/bin/python3
 CMAKE_GEN := -G Ninja -Wno-dev
 # Let ccache share results between checkouts of the tree (CI builds a fresh
 # clone in another folder on the same machine).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps build build-asan build-fuzz test test-release test-asan fuzz-run fuzz sim sim-long bench fmt lint run clean
+.PHONY: deps build build-asan build-fuzz test test-release test-asan fuzz-run fuzz sim sim-long bench bench-micro fmt lint run clean
 
 deps:
 	@./scripts/deps.sh
@@ -73,7 +78,15 @@ sim: build
 sim-long: build
 	$(RELEASE)/sim/cairn-sim --seeds $(if $(filter command line,$(origin SEEDS)),$(SEEDS),0..9999)
 
+# Cairn against etcd and a no-op server on the same machine, same client,
+# same run: writes build/bench/results.json, the compare block in
+# docs/BENCHMARKS.md and docs/bench/compare.png (bench/compare.py).
 bench: build
+	$(PYTHON) bench/compare.py --duration $(DURATION)
+
+# The micro-benchmarks, cairn-bench-<name> (not the load tool cairn-bench
+# itself, nor cairn-noop-server).
+bench-micro: build
 	@for b in $(RELEASE)/bench/cairn-bench-*; do echo "== $$b"; $$b; done
 
 fmt:

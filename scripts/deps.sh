@@ -11,6 +11,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libssl-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   etcd-client etcd-server python3-etcd3
+  python3-matplotlib
   clang libclang-rt-dev
 )
 

@@ -241,6 +241,9 @@ class Replica {
 
   // Loop thread only.
   std::optional<raft::Ready> ready_;
+  // The term and vote last handed to the WAL: a Ready that changes only the
+  // commit index past these skips the disk (see HandleReady).
+  raft::HardState written_hs_;
   uint64_t next_read_context_ = 1;
   std::deque<NewProposal> conf_waiting_;
   std::map<raft::NodeId, std::chrono::steady_clock::time_point> last_heard_;

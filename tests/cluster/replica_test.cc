@@ -68,6 +68,7 @@ class Cluster {
   }
 
   Replica* replica(raft::NodeId id) { return nodes_[id].replica.get(); }
+  storage::Wal* wal(raft::NodeId id) { return nodes_[id].wal.get(); }
   testing::ReplicaOf Lookup() {
     return [this](raft::NodeId id) { return replica(id); };
   }
@@ -154,6 +155,31 @@ TEST(ReplicaTest, AWholeClusterRestartKeepsEverything) {
   auto r = c.Put(leader, "after", "restart");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(c.Converged(c.replica(leader)->info().applied));
+}
+
+// A Ready that only raises the commit index does not wait for an fsync: one
+// sync per write on the leader, not two (entries, then the commit). The
+// restart then finds the store applied past the commit index on disk.
+TEST(ReplicaTest, ACommitIndexAloneIsNotSyncedAndARestartStillStarts) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.Put(leader, "warm", "up").ok());
+  const uint64_t before = c.wal(leader)->stats().syncs;
+  constexpr int kWrites = 20;
+  for (int i = 0; i < kWrites; ++i)
+    ASSERT_TRUE(c.Put(leader, "k" + std::to_string(i), "v").ok());
+  const uint64_t syncs = c.wal(leader)->stats().syncs - before;
+  EXPECT_LE(syncs, kWrites + 2u) << "a commit-only Ready was synced";
+  ASSERT_TRUE(c.Converged(c.replica(leader)->info().applied));
+  for (raft::NodeId id : c.ids())
+    c.Stop(id);
+  for (raft::NodeId id : c.ids())
+    c.Start(id);
+  leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.Barrier(leader).ok());
+  EXPECT_EQ(c.Get(leader, "k19"), "v");
 }
 
 TEST(ReplicaTest, ALeaderCrashKeepsAcknowledgedWritesAndTheNodeCatchesUp) {
