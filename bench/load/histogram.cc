@@ -49,7 +49,8 @@ void Histogram::Record(int64_t nanos) {
 
 void Histogram::Merge(const Histogram& other) {
   if (other.count_ == 0) return;
-  for (size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
+  for (size_t i = 0; i < buckets_.size(); ++i)
+    buckets_[i] += other.buckets_[i];
   min_ = count_ == 0 ? other.min_ : std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
   count_ += other.count_;

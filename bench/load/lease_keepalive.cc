@@ -10,7 +10,8 @@ using etcdserverpb::LeaseKeepAliveResponse;
 // One client: a lease and its keep-alive stream, one keep-alive in flight.
 // The next one starts when both the write and the read of the last are
 // done (gRPC allows one of each outstanding).
-class KeepAliveClient : public grpc::ClientBidiReactor<LeaseKeepAliveRequest, LeaseKeepAliveResponse> {
+class KeepAliveClient
+    : public grpc::ClientBidiReactor<LeaseKeepAliveRequest, LeaseKeepAliveResponse> {
  public:
   KeepAliveClient(Run& run, int index) : run_(run) {
     stub_ = etcdserverpb::Lease::NewStub(run.ChannelFor(index));
@@ -111,11 +112,14 @@ std::vector<Tally> RunLeaseKeepAlive(Run& run) {
       tallies.push_back(client->tally());
     }
   }
-  for (auto& c : clients) c->Start();
+  for (auto& c : clients)
+    c->Start();
   bool finished = WaitForClients(run);
-  for (auto& c : clients) tallies.push_back(c->tally());
+  for (auto& c : clients)
+    tallies.push_back(c->tally());
   if (!finished) {
-    for (auto& c : clients) (void)c.release();
+    for (auto& c : clients)
+      (void)c.release();
   }
   return tallies;
 }

@@ -20,8 +20,9 @@ namespace {
 void Supervise(Run& run, Clock::time_point start, const std::atomic<bool>& done) {
   const Options& o = run.options();
   bool tty = isatty(STDERR_FILENO);
-  auto stop_at = o.duration > 0 ? start + std::chrono::microseconds(static_cast<int64_t>(o.duration * 1e6))
-                                : Clock::time_point::max();
+  auto stop_at = o.duration > 0
+                     ? start + std::chrono::microseconds(static_cast<int64_t>(o.duration * 1e6))
+                     : Clock::time_point::max();
   auto next_line = start + std::chrono::seconds(1);
   uint64_t last_ok = 0;
   int ticks = 0;
@@ -44,8 +45,8 @@ void Supervise(Run& run, Clock::time_point start, const std::atomic<bool>& done)
     if (tty || ++ticks % 5 == 0) {
       std::fprintf(stderr, "%s%s %5.1f s  %llu ok  %llu failed  %.0f/s%s%s", tty ? "\r" : "",
                    o.label.c_str(), elapsed, static_cast<unsigned long long>(ok),
-                   static_cast<unsigned long long>(run.failed()),
-                   static_cast<double>(ok - last_ok), left.c_str(), tty ? "   " : "\n");
+                   static_cast<unsigned long long>(run.failed()), static_cast<double>(ok - last_ok),
+                   left.c_str(), tty ? "   " : "\n");
     }
     last_ok = ok;
   }
@@ -85,4 +86,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace cairn::bench
 
-int main(int argc, char** argv) { return cairn::bench::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return cairn::bench::Main(argc, argv);
+}

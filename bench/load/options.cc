@@ -11,7 +11,8 @@ void AddFlags(CLI::App& app, Options& o) {
                  "put | range | txn-put | txn-mixed | watch-latency | lease-keepalive")
       ->required()
       ->check(CLI::IsMember(kWorkloads));
-  app.add_option("--endpoints", o.endpoints, "gRPC endpoints; connection i goes to endpoint i mod n")
+  app.add_option("--endpoints", o.endpoints,
+                 "gRPC endpoints; connection i goes to endpoint i mod n")
       ->delimiter(',');
   app.add_option("--conns", o.conns, "TCP connections (gRPC channels)")->check(CLI::Range(1, 1024));
   app.add_option("--clients", o.clients, "concurrent clients, each with one request in flight")
@@ -59,7 +60,7 @@ Status Validate(Options& o) {
                                               std::to_string(digits) + " bytes)");
   }
   if (o.workload == "watch-latency") {
-    if (o.rate == 0) o.rate = 100;  // etcd's benchmark: --put-rate 100
+    if (o.rate == 0) o.rate = 100;         // etcd's benchmark: --put-rate 100
     if (o.val_size < 20) o.val_size = 20;  // the value carries the put's number
     if (o.total == 0) o.total = static_cast<uint64_t>(o.rate * o.duration) + 1;
   }

@@ -1,10 +1,9 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "base/status.h"
 
@@ -16,9 +15,9 @@ struct Options {
   std::vector<std::string> endpoints{"127.0.0.1:2379"};
   int conns = 1;
   int clients = 1;
-  uint64_t total = 0;      // requests in all; 0 with no --duration means 10,000
-  double duration = 0;     // seconds; ends the run even if --total is not reached
-  double rate = 0;         // requests per second over all clients; 0 is unlimited
+  uint64_t total = 0;   // requests in all; 0 with no --duration means 10,000
+  double duration = 0;  // seconds; ends the run even if --total is not reached
+  double rate = 0;      // requests per second over all clients; 0 is unlimited
   int key_size = 8;
   int val_size = 8;
   uint64_t key_space_size = 1;

@@ -111,10 +111,11 @@ bool Run::WaitClientsFinished(Clock::time_point deadline) {
 
 bool WaitForClients(Run& run) {
   Clock::time_point give_up = Clock::time_point::max();
-  while (!run.WaitClientsFinished(std::min(give_up, Clock::now() + std::chrono::milliseconds(50)))) {
+  while (
+      !run.WaitClientsFinished(std::min(give_up, Clock::now() + std::chrono::milliseconds(50)))) {
     if (run.stopping() && give_up == Clock::time_point::max()) {
-      give_up = Clock::now() +
-                std::chrono::milliseconds(static_cast<int64_t>(run.options().timeout * 1000) + 2000);
+      give_up = Clock::now() + std::chrono::milliseconds(
+                                   static_cast<int64_t>(run.options().timeout * 1000) + 2000);
     }
     if (Clock::now() >= give_up) return false;
   }

@@ -122,7 +122,8 @@ class TxnClient : public UnaryClient {
 
  protected:
   void Send(grpc::ClientContext* context, std::function<void(grpc::Status)> done) override {
-    bool read = read_ratio_ > 0 && std::uniform_real_distribution<>(0, 1)(keys().rng()) < read_ratio_;
+    bool read =
+        read_ratio_ > 0 && std::uniform_real_distribution<>(0, 1)(keys().rng()) < read_ratio_;
     etcdserverpb::TxnRequest& request = read ? read_ : write_;
     std::string* key = read ? request.mutable_success(0)->mutable_request_range()->mutable_key()
                             : request.mutable_success(0)->mutable_request_put()->mutable_key();
@@ -150,16 +151,20 @@ std::unique_ptr<UnaryClient> MakeClient(Run& run, int index, std::atomic<uint64_
 std::vector<Tally> RunUnaryWorkload(Run& run) {
   std::atomic<uint64_t> next_key{0};
   std::vector<std::unique_ptr<UnaryClient>> clients;
-  for (int i = 0; i < run.options().clients; ++i) clients.push_back(MakeClient(run, i, &next_key));
-  for (auto& c : clients) c->Start();
+  for (int i = 0; i < run.options().clients; ++i)
+    clients.push_back(MakeClient(run, i, &next_key));
+  for (auto& c : clients)
+    c->Start();
   // The caller stops the run; wait for the requests in flight, bounded by
   // their own deadline.
   bool finished = WaitForClients(run);
   std::vector<Tally> tallies;
-  for (auto& c : clients) tallies.push_back(c->tally());
+  for (auto& c : clients)
+    tallies.push_back(c->tally());
   // A client still waiting on gRPC past its deadline must outlive the run.
   if (!finished) {
-    for (auto& c : clients) (void)c.release();
+    for (auto& c : clients)
+      (void)c.release();
   }
   return tallies;
 }

@@ -32,7 +32,8 @@ class SendTimes {
   Clock::time_point epoch_;
 };
 
-class Watcher : public grpc::ClientBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse> {
+class Watcher
+    : public grpc::ClientBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse> {
  public:
   Watcher(Run& run, int index, const SendTimes& times) : run_(run), times_(times) {
     stub_ = etcdserverpb::Watch::NewStub(run.ChannelFor(index));
@@ -171,13 +172,16 @@ std::vector<Tally> RunWatchLatency(Run& run) {
   auto drain = Clock::now() + std::chrono::seconds(5);
   while (Clock::now() < drain) {
     uint64_t got = 0;
-    for (auto& w : watchers) got += w->events();
+    for (auto& w : watchers)
+      got += w->events();
     if (got >= expected) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  for (auto& w : watchers) w->Close();
+  for (auto& w : watchers)
+    w->Close();
   std::vector<Tally> tallies{putter->tally()};
-  for (auto& w : watchers) tallies.push_back(w->tally());
+  for (auto& w : watchers)
+    tallies.push_back(w->tally());
   // A put still waiting on gRPC past its deadline must outlive the run.
   if (!finished) (void)putter.release();
   return tallies;

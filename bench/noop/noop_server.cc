@@ -108,9 +108,8 @@ class WatchService final : public etcdserverpb::Watch::CallbackService {
 };
 
 // Answers each keep-alive with the lease's id and a fixed TTL.
-class KeepAliveStream final
-    : public grpc::ServerBidiReactor<etcdserverpb::LeaseKeepAliveRequest,
-                                     etcdserverpb::LeaseKeepAliveResponse> {
+class KeepAliveStream final : public grpc::ServerBidiReactor<etcdserverpb::LeaseKeepAliveRequest,
+                                                             etcdserverpb::LeaseKeepAliveResponse> {
  public:
   explicit KeepAliveStream(State* state) : s_(state) { StartRead(&request_); }
   void OnReadDone(bool ok) override {
@@ -150,12 +149,14 @@ class Lease final : public etcdserverpb::Lease::CallbackService {
     response->set_ttl(request->ttl());
     return Done(ctx);
   }
-  ServerUnaryReactor* LeaseRevoke(CallbackServerContext* ctx, const etcdserverpb::LeaseRevokeRequest*,
+  ServerUnaryReactor* LeaseRevoke(CallbackServerContext* ctx,
+                                  const etcdserverpb::LeaseRevokeRequest*,
                                   etcdserverpb::LeaseRevokeResponse* response) override {
     s_->Fill(response->mutable_header());
     return Done(ctx);
   }
-  grpc::ServerBidiReactor<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse>*
+  grpc::ServerBidiReactor<etcdserverpb::LeaseKeepAliveRequest,
+                          etcdserverpb::LeaseKeepAliveResponse>*
   LeaseKeepAlive(CallbackServerContext*) override {
     return new KeepAliveStream(s_);
   }
@@ -221,4 +222,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace cairn::noop
 
-int main(int argc, char** argv) { return cairn::noop::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return cairn::noop::Main(argc, argv);
+}

@@ -18,9 +18,9 @@ void WatchFanout::Remove(WatchStream* stream) {
 void WatchFanout::Put(const std::string& key, const std::string& value, int64_t revision) {
   std::lock_guard lock(mu_);
   for (const Watch& w : watches_) {
-    bool match = w.range_end.empty() ? key == w.key
-                                     : key >= w.key && (w.range_end == std::string(1, '\0') ||
-                                                        key < w.range_end);
+    bool match = w.range_end.empty()
+                     ? key == w.key
+                     : key >= w.key && (w.range_end == std::string(1, '\0') || key < w.range_end);
     if (!match) continue;
     etcdserverpb::WatchResponse response;
     response.set_watch_id(w.watch_id);
