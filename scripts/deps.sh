@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache
   clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
-  librocksdb-dev libprotobuf-dev protobuf-compiler
+  librocksdb-dev libprotobuf-dev protobuf-compiler libgoogle-perftools-dev
   libgrpc++-dev protobuf-compiler-grpc libssl-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   etcd-client etcd-server python3-etcd3

@@ -125,6 +125,15 @@ Result<std::vector<ApplyResult>> MvccStore::ApplyBatch(std::span<const LogEntry>
   BatchReader reader(engine_->db(), &batch);
   results.reserve(entries.size());
   bool leases_changed = false;
+  // Until the batch commits, the writer's caches may describe writes that
+  // never happen: any early return forgets them.
+  struct ForgetUnlessCommitted {
+    MvccStore* store;
+    bool committed = false;
+    ~ForgetUnlessCommitted() {
+      if (!committed) store->ForgetWriterCaches();
+    }
+  } guard{this};
   for (const LogEntry& e : entries) {
     batch.SetSavePoint();
     Result<ApplyResult> r = ApplyOne(e, &reader, &batch, &state, &leases_changed);
@@ -134,6 +143,7 @@ Result<std::vector<ApplyResult>> MvccStore::ApplyBatch(std::span<const LogEntry>
     } else {
       // Request errors are found before any write; this is insurance.
       if (Status s = FromRocks(batch.RollbackToSavePoint(), "rollback"); !s.ok()) return s;
+      ForgetWriterCaches();
     }
     results.push_back(std::move(*r));
   }
@@ -149,6 +159,7 @@ Result<std::vector<ApplyResult>> MvccStore::ApplyBatch(std::span<const LogEntry>
   const LogEntry& last = entries.back();
   std::lock_guard lock(publish_mu_);
   if (Status s = engine_->Commit(batch.GetWriteBatch(), last.index, last.term); !s.ok()) return s;
+  guard.committed = true;
   state.applied_index = last.index;
   state.applied_term = last.term;
   pub_ = state;
@@ -176,12 +187,15 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
   if (!out.status.ok()) return out;
   // Checked again here, not only before proposing: an alarm raised while
   // the write was in flight must refuse it on every replica alike.
-  Result<Alarms> alarms = LoadAlarms(reader);
-  if (!alarms.ok()) return alarms.status();
-  out.status = CheckAlarms(*alarms, req);
+  if (!alarms_cache_) {
+    Result<Alarms> alarms = LoadAlarms(reader);
+    if (!alarms.ok()) return alarms.status();
+    alarms_cache_ = std::move(*alarms);
+  }
+  out.status = CheckAlarms(*alarms_cache_, req);
   if (!out.status.ok()) return out;
 
-  Writer w(reader, batch, state->current, e.revision, state->compacted);
+  Writer w(reader, batch, state->current, e.revision, state->compacted, &latest_cache_);
   switch (req.request_case()) {
     case cairnpb::RaftRequest::kPut: {
       const auto& put = req.put();
@@ -254,6 +268,7 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
       return out;
     }
     case cairnpb::RaftRequest::kAlarm: {
+      alarms_cache_.reset();  // the alarm set changes in this batch
       Result<etcdserverpb::AlarmResponse> r = ApplyAlarm(req.alarm(), reader, batch);
       if (!r.ok()) return r.status();
       r->mutable_header()->set_revision(state->current);
@@ -318,8 +333,14 @@ Result<storage::SnapshotManifest> MvccStore::CreateSnapshot(const std::string& o
   return engine_->CreateSnapshot(out_dir);
 }
 
+void MvccStore::ForgetWriterCaches() {
+  latest_cache_.Clear();
+  alarms_cache_.reset();
+}
+
 Status MvccStore::RestoreSnapshot(const std::string& snapshot_dir) {
   std::unique_lock lock(db_mu_);
+  ForgetWriterCaches();
   if (Status s = engine_->RestoreSnapshot(snapshot_dir); !s.ok()) return s;
   lease_generation_.fetch_add(1, std::memory_order_acq_rel);
   return LoadPublished();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 #include "etcd/etcdserverpb/rpc.pb.h"
 #include "etcd/mvccpb/kv.pb.h"
 #include "kv/alarms.h"
+#include "kv/latest_cache.h"
 #include "kv/validate.h"
 #include "storage/state_engine.h"
 
@@ -165,8 +167,14 @@ class MvccStore {
                                rocksdb::WriteBatchWithIndex* batch, Published* state,
                                bool* leases_changed);
 
+  // The apply thread's own knowledge of the store (see LatestCache); a
+  // batch that does not commit as built empties both.
+  void ForgetWriterCaches();
+
   MvccOptions options_;
   std::unique_ptr<storage::StateEngine> engine_;
+  LatestCache latest_cache_;
+  std::optional<Alarms> alarms_cache_;
   // Held shared by every read for its whole length, exclusively by
   // RestoreSnapshot (which closes the database under them).
   mutable std::shared_mutex db_mu_;

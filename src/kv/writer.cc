@@ -32,7 +32,25 @@ Status Writer::WriteVersion(Slice key, Slice encoded_value, bool is_delete) {
     return s;
   }
   ++changes_;
+  if (is_delete && cache_ != nullptr) cache_->Put(std::string_view(key.data(), key.size()), {});
   return Status::Ok();
+}
+
+Result<LatestMeta> Writer::Latest(Slice key, std::optional<mvccpb::KeyValue>* full) {
+  const std::string_view k(key.data(), key.size());
+  if (cache_ != nullptr) {
+    if (const LatestMeta* m = cache_->Find(k)) return *m;
+  }
+  Result<std::optional<mvccpb::KeyValue>> got = GetLatest(reader_, key);
+  if (!got.ok()) return got.status();
+  LatestMeta meta;
+  if (got->has_value()) {
+    const mvccpb::KeyValue& kv = **got;
+    meta = LatestMeta{true, kv.create_revision(), kv.mod_revision(), kv.version(), kv.lease()};
+  }
+  *full = std::move(*got);
+  if (cache_ != nullptr) cache_->Put(k, meta);
+  return meta;
 }
 
 Status Writer::MoveLease(Slice key, int64_t from, int64_t to) {
@@ -45,23 +63,38 @@ Status Writer::MoveLease(Slice key, int64_t from, int64_t to) {
 }
 
 Result<etcdserverpb::PutResponse> Writer::Put(const etcdserverpb::PutRequest& req) {
-  Result<std::optional<mvccpb::KeyValue>> prev = GetLatest(reader_, req.key());
-  if (!prev.ok()) return prev.status();
-  if ((req.ignore_value() || req.ignore_lease()) && !prev->has_value()) {
+  // The previous value itself is needed only for ignore_value and prev_kv:
+  // otherwise what the cache knows is enough.
+  std::optional<mvccpb::KeyValue> full;
+  Result<LatestMeta> prev = LatestMeta{};
+  if (req.ignore_value() || req.prev_kv()) {
+    Result<std::optional<mvccpb::KeyValue>> got = GetLatest(reader_, req.key());
+    if (!got.ok()) return got.status();
+    if (got->has_value()) {
+      const mvccpb::KeyValue& kv = **got;
+      prev = LatestMeta{true, kv.create_revision(), kv.mod_revision(), kv.version(), kv.lease()};
+    }
+    full = std::move(*got);
+  } else {
+    prev = Latest(req.key(), &full);
+    if (!prev.ok()) return prev.status();
+  }
+  const LatestMeta& p = *prev;
+  if ((req.ignore_value() || req.ignore_lease()) && !p.live) {
     return Status(Code::kInternal, "put with ignore_* reached the writer for a missing key");
   }
-  const mvccpb::KeyValue* p = prev->has_value() ? &**prev : nullptr;
-  const std::string& value = req.ignore_value() ? p->value() : req.value();
-  const int64_t lease = req.ignore_lease() ? p->lease() : req.lease();
-  const int64_t create = p ? p->create_revision() : write_;
-  const int64_t version = p ? p->version() + 1 : 1;
+  const std::string& value = req.ignore_value() ? full->value() : req.value();
+  const int64_t lease = req.ignore_lease() ? p.lease : req.lease();
+  const int64_t create = p.live ? p.create_revision : write_;
+  const int64_t version = p.live ? p.version + 1 : 1;
   EncodeVersion(&scratch_value_, create, version, lease, value);
   if (Status s = WriteVersion(req.key(), scratch_value_, false); !s.ok()) return s;
-  if (Status s = MoveLease(req.key(), p ? p->lease() : 0, lease); !s.ok()) return s;
+  if (Status s = MoveLease(req.key(), p.live ? p.lease : 0, lease); !s.ok()) return s;
+  if (cache_ != nullptr) cache_->Put(req.key(), LatestMeta{true, create, write_, version, lease});
 
   etcdserverpb::PutResponse resp;
   resp.mutable_header()->set_revision(write_);
-  if (req.prev_kv() && p) *resp.mutable_prev_kv() = std::move(**prev);
+  if (req.prev_kv() && full.has_value()) *resp.mutable_prev_kv() = std::move(*full);
   return resp;
 }
 
@@ -71,7 +104,10 @@ Result<etcdserverpb::DeleteRangeResponse> Writer::DeleteRange(
   std::vector<mvccpb::KeyValue> doomed;
   Status decode;
   Status scan;
-  if (req.range_end().empty()) {
+  const LatestMeta* known = cache_ != nullptr ? cache_->Find(req.key()) : nullptr;
+  if (req.range_end().empty() && known != nullptr && !known->live) {
+    // Nothing to delete, and the cache knows it without a read.
+  } else if (req.range_end().empty()) {
     Result<std::optional<mvccpb::KeyValue>> one = GetLatest(reader_, req.key());
     if (!one.ok()) return one.status();
     if (one->has_value()) doomed.push_back(std::move(**one));

@@ -4,6 +4,7 @@
 
 #include "base/status.h"
 #include "etcd/etcdserverpb/rpc.pb.h"
+#include "kv/latest_cache.h"
 #include "kv/read_view.h"
 
 namespace rocksdb {
@@ -18,13 +19,16 @@ namespace cairn::kv {
 // error returned here is the store's, not the request's.
 class Writer {
  public:
+  // `cache` (may be null) is read before the store and kept up to date
+  // with every version written.
   Writer(RawReader* reader, rocksdb::WriteBatchWithIndex* batch, int64_t begin_revision,
-         int64_t write_revision, int64_t compacted_revision)
+         int64_t write_revision, int64_t compacted_revision, LatestCache* cache = nullptr)
       : reader_(reader),
         batch_(batch),
         begin_(begin_revision),
         write_(write_revision),
-        compacted_(compacted_revision) {}
+        compacted_(compacted_revision),
+        cache_(cache) {}
 
   RawReader* reader() const { return reader_; }
   int64_t begin_revision() const { return begin_; }
@@ -44,6 +48,9 @@ class Writer {
 
  private:
   Status WriteVersion(Slice key, Slice encoded_value, bool is_delete);
+  // The key's newest version from the cache, or from the store (then also
+  // its full record in `full`, and the cache learns it).
+  Result<LatestMeta> Latest(Slice key, std::optional<mvccpb::KeyValue>* full);
   // Keeps each lease's list of keys in step with the keys' versions.
   Status MoveLease(Slice key, int64_t from, int64_t to);
 
@@ -52,6 +59,7 @@ class Writer {
   int64_t begin_;
   int64_t write_;
   int64_t compacted_;
+  LatestCache* cache_;
   uint32_t changes_ = 0;
   std::string scratch_key_;
   std::string scratch_value_;

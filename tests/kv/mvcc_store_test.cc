@@ -113,6 +113,13 @@ TEST(MvccStore, BatchWithAContractViolationAppliesNothing) {
   entries = {{1, 1, 10, &a}, {1, 1, 20, &b}};  // same index twice
   EXPECT_FALSE((*store)->ApplyBatch(entries).ok());
   EXPECT_EQ((*store)->current_revision(), 0);
+  // Nor does the writer remember the put of the failed batch: "a" is new.
+  entries = {{1, 1, 10, &a}};
+  ASSERT_TRUE((*store)->ApplyBatch(entries).ok());
+  auto got = (*store)->Range(RangeReq("a"));
+  ASSERT_EQ(got->kvs_size(), 1);
+  EXPECT_EQ(got->kvs(0).version(), 1);
+  EXPECT_EQ(got->kvs(0).create_revision(), 10);
 }
 
 // A compaction sees the writes before it in its batch, and keeps the
@@ -172,6 +179,30 @@ TEST(MvccStore, SnapshotArchiveRestoreRoundTrip) {
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ(*(*reopened)->Digest(), digest);
   EXPECT_EQ((*reopened)->applied_index(), 900u);
+}
+
+// The writer's memory of each key's newest version (LatestCache) is
+// forgotten with the state a snapshot replaces.
+TEST(MvccStore, AWriteAfterARestoreSeesTheRestoredVersions) {
+  TempDir dir;
+  auto source = MvccStore::Open(dir.Sub("source"));
+  ASSERT_TRUE(source.ok());
+  cairnpb::RaftRequest put = PutReq("k", "v");
+  ASSERT_TRUE((*source)->Apply(put, 1, 1, 10).ok());
+  ASSERT_TRUE((*source)->CreateSnapshot(dir.Sub("snap")).ok());
+  ASSERT_TRUE(storage::WriteArchive(dir.Sub("snap"), dir.Sub("snap.archive")).ok());
+  ASSERT_TRUE(storage::ExtractArchive(dir.Sub("snap.archive"), dir.Sub("shipped")).ok());
+
+  auto target = MvccStore::Open(dir.Sub("target"));
+  ASSERT_TRUE(target.ok());
+  for (uint64_t i = 1; i <= 3; ++i)
+    ASSERT_TRUE((*target)->Apply(put, i, 1, 9 + static_cast<int64_t>(i)).ok());
+  ASSERT_TRUE((*target)->RestoreSnapshot(dir.Sub("shipped")).ok());
+  ASSERT_TRUE((*target)->Apply(put, 2, 1, 11).ok());
+  auto got = (*target)->Range(RangeReq("k"));
+  ASSERT_EQ(got->kvs_size(), 1);
+  EXPECT_EQ(got->kvs(0).version(), 2);
+  EXPECT_EQ(got->kvs(0).create_revision(), 10);
 }
 
 void FlipByte(const std::string& path, uint64_t offset) {
