@@ -238,22 +238,32 @@ void Replica::Loop() {
       if (stopping_) return;
       events.swap(inbox_);
     }
+    // The reads that arrived together share one ReadIndex: one round trip
+    // to the leader (from a follower) for all of them, not one each.
+    std::vector<ReadDone> reads;
     for (Event& e : events) {
       if (auto* read = std::get_if<NewRead>(&e)) {
-        uint64_t context = next_read_context_++;
-        Status s = raft_->ReadIndex(context);
-        if (!s.ok()) {
-          read->done(s);
-        } else {
-          std::lock_guard<std::mutex> lock(mu_);
-          reads_[context] = std::move(read->done);
-          read_deadlines[context] = Clock::now() + request_timeout;
-        }
+        reads.push_back(std::move(read->done));
       } else {
         Handle(e);
       }
     }
     events.clear();
+    if (!reads.empty()) {
+      ReadDone all = [reads = std::move(reads)](Status s) mutable {
+        for (ReadDone& done : reads)
+          done(s);
+      };
+      uint64_t context = next_read_context_++;
+      Status s = raft_->ReadIndex(context);
+      if (!s.ok()) {
+        all(s);
+      } else {
+        std::lock_guard<std::mutex> lock(mu_);
+        reads_[context] = std::move(all);
+        read_deadlines[context] = Clock::now() + request_timeout;
+      }
+    }
     if (Clock::now() >= next_tick) {
       raft_->Tick();
       next_tick += options_.tick;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -107,8 +108,16 @@ inline bool Converged(const std::vector<raft::NodeId>& ids, const ReplicaOf& of,
 class LocalNetwork : public Transport {
  public:
   void Send(uint64_t, std::vector<raft::Message> messages) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!messages.empty() && held_ == messages.front().from) {
+      // The sender's consensus loop waits here until Release.
+      blocked_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return held_ != messages.front().from; });
+      blocked_ = false;
+    }
     for (raft::Message& m : messages) {
+      sent_[{m.from, m.type}]++;
       if (isolated_.count(m.from) || isolated_.count(m.to)) continue;
       auto it = nodes_.find(m.to);
       if (it != nodes_.end()) it->second->Receive({std::move(m)});
@@ -122,6 +131,23 @@ class LocalNetwork : public Transport {
     std::lock_guard<std::mutex> lock(mu_);
     nodes_.erase(id);
   }
+  // Blocks the next Send from `id` (its consensus loop) until Release;
+  // true once a Send is blocked (within 10 s).
+  bool Hold(raft::NodeId id) {
+    std::unique_lock<std::mutex> lock(mu_);
+    held_ = id;
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return blocked_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_ = raft::kNoNode;
+    cv_.notify_all();
+  }
+  // Messages of `type` that `from` has sent so far.
+  int Sent(raft::NodeId from, raft::MessageType type) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sent_[{from, type}];
+  }
   // Drops every message to or from `id` (it keeps running).
   void Isolate(raft::NodeId id, bool isolated) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -134,8 +160,12 @@ class LocalNetwork : public Transport {
 
  private:
   std::mutex mu_;
+  std::condition_variable cv_;
   std::map<raft::NodeId, Replica*> nodes_;
   std::set<raft::NodeId> isolated_;
+  raft::NodeId held_ = raft::kNoNode;
+  bool blocked_ = false;
+  std::map<std::pair<raft::NodeId, raft::MessageType>, int> sent_;
 };
 
 // Proposes `request` on `replica` and waits (at most 30 s) for its answer.

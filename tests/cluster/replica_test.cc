@@ -182,6 +182,33 @@ TEST(ReplicaTest, ACommitIndexAloneIsNotSyncedAndARestartStillStarts) {
   EXPECT_EQ(c.Get(leader, "k19"), "v");
 }
 
+// Reads that reach a follower together share one ReadIndex round trip to
+// the leader, and every one of them is answered.
+TEST(ReplicaTest, ReadsThatArriveTogetherShareOneReadIndex) {
+  Cluster c(3);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_TRUE(c.Put(leader, "k", "v").ok());
+  raft::NodeId follower = leader == 1 ? 2 : 1;
+  // Park the follower's consensus loop in a send, queue the reads behind
+  // it, then let it go: it finds them all in one pass.
+  ASSERT_TRUE(c.net().Hold(follower));
+  constexpr int kReads = 50;
+  std::vector<std::future<Status>> answers;
+  for (int i = 0; i < kReads; ++i) {
+    auto p = std::make_shared<std::promise<Status>>();
+    answers.push_back(p->get_future());
+    c.replica(follower)->ReadBarrier([p](Status s) { p->set_value(s); });
+  }
+  const int before = c.net().Sent(follower, raft::MessageType::kReadIndex);
+  c.net().Release();
+  for (auto& a : answers) {
+    ASSERT_EQ(a.wait_for(30s), std::future_status::ready);
+    EXPECT_TRUE(a.get().ok());
+  }
+  EXPECT_EQ(c.net().Sent(follower, raft::MessageType::kReadIndex) - before, 1);
+}
+
 TEST(ReplicaTest, ALeaderCrashKeepsAcknowledgedWritesAndTheNodeCatchesUp) {
   Cluster c(3);
   raft::NodeId leader = c.WaitForLeader();

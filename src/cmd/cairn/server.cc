@@ -82,6 +82,7 @@ Status Server::Init() {
       cluster::Replica::Open(ropts, wal_.get(), transport_.get());
   if (!replica.ok()) return replica.status();
   replica_ = std::move(*replica);
+  read_pool_ = std::make_unique<WorkerPool>(2);
   peer_service_->SetReceiver([this](uint64_t group, std::vector<raft::Message> messages) {
     if (group == kDataGroup) replica_->Receive(std::move(messages));
   });
@@ -230,6 +231,8 @@ void Server::Shutdown() {
   // Stopped before it is reset: callbacks failed by Stop (a lock waiter's
   // cleanup, say) still find replica_ and are refused, not crashed.
   if (replica_) replica_->Stop();
+  // Reads the replica failed or let through still run, on a live store.
+  if (read_pool_) read_pool_->Stop();
   replica_.reset();
   transport_.reset();
   client_server_.reset();
@@ -338,7 +341,9 @@ void Server::ReadBarrier(std::function<void(Status)> done) {
     done(api::EtcdStatus(api::EtcdError::kNotSupportedForLearner));
     return;
   }
-  replica_->ReadBarrier(std::move(done));
+  replica_->ReadBarrier([this, done = std::move(done)](Status s) mutable {
+    read_pool_->Run([done = std::move(done), s = std::move(s)] { done(s); });
+  });
 }
 
 api::NodeInfo::State Server::state() const {

@@ -25,6 +25,7 @@
 #include "api/node_info.h"
 #include "api/watch_hub.h"
 #include "api/watch_service.h"
+#include "base/worker_pool.h"
 #include "cluster/grpc_transport.h"
 #include "cluster/grpc_transport_service.h"
 #include "cluster/replica.h"
@@ -141,6 +142,11 @@ class Server final : public api::LeaseBackend,
   std::unique_ptr<cluster::PeerService> peer_service_;
   std::unique_ptr<grpc::Server> peer_server_;
   std::unique_ptr<cluster::Replica> replica_;
+  // Where linearizable reads run once their barrier passes: the barrier is
+  // answered on the replica's consensus or apply thread, which must not
+  // spend its time reading the store (reads would queue behind each other
+  // and delay heartbeats and commits).
+  std::unique_ptr<WorkerPool> read_pool_;
   // Watches read the replica's store; the replica's apply thread notifies
   // the hub through this pointer (null before the hub exists and once it
   // has stopped).
