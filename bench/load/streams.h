@@ -6,8 +6,8 @@
 
 namespace cairn::bench {
 
-// watch-latency: --watchers watch streams on one key while one client puts
-// to it at --rate; each event's latency is from the start of its put to its
+// watch-latency: --watchers watch streams on one key while --clients
+// putters put to it at --rate in all; each event's latency is from the start of its put to its
 // arrival on a stream. The put's number travels in the value, so an event
 // that arrives before its put's response is still matched. Counts events.
 std::vector<Tally> RunWatchLatency(Run& run);

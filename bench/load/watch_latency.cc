@@ -101,11 +101,14 @@ class Watcher
   Tally tally_;
 };
 
-// Puts put number n into the value, paced by the run.
+// Puts put number n into the value, paced by the run. --clients putters
+// share the numbering (and the pace), so that a slow put does not hold the
+// rate down.
 class Putter {
  public:
-  Putter(Run& run, SendTimes& times) : run_(run), times_(times) {
-    stub_ = etcdserverpb::KV::NewStub(run.ChannelFor(0));
+  Putter(Run& run, SendTimes& times, int index, std::atomic<uint64_t>* next)
+      : run_(run), times_(times), next_(next) {
+    stub_ = etcdserverpb::KV::NewStub(run.ChannelFor(index));
     request_.set_key(kKey);
     request_.set_value(std::string(run.options().val_size, 'v'));
   }
@@ -123,13 +126,14 @@ class Putter {
       return;
     }
     run_.pacer().Schedule([this] {
+      const uint64_t n = next_->fetch_add(1);
       char number[kNumberDigits + 1];
       std::snprintf(number, sizeof number, "%0*llu", kNumberDigits,
-                    static_cast<unsigned long long>(next_));
+                    static_cast<unsigned long long>(n));
       request_.mutable_value()->replace(0, kNumberDigits, number);
       context_.emplace();
       context_->set_deadline(run_.Deadline());
-      times_.Sent(next_++);
+      times_.Sent(n);
       stub_->async()->Put(&*context_, &request_, &response_, [this](grpc::Status status) {
         if (status.ok()) {
           ok_++;
@@ -148,7 +152,7 @@ class Putter {
   etcdserverpb::PutRequest request_;
   etcdserverpb::PutResponse response_;
   std::optional<grpc::ClientContext> context_;
-  uint64_t next_ = 0;
+  std::atomic<uint64_t>* next_;
   std::atomic<uint64_t> ok_{0};
   Tally tally_;
 };
@@ -164,11 +168,18 @@ std::vector<Tally> RunWatchLatency(Run& run) {
   for (auto& w : watchers) {
     if (!w->WaitCreated(deadline)) break;
   }
-  auto putter = std::make_unique<Putter>(run, times);
-  putter->Start();
+  std::atomic<uint64_t> next{0};
+  std::vector<std::unique_ptr<Putter>> putters;
+  for (int i = 0; i < run.options().clients; ++i)
+    putters.push_back(std::make_unique<Putter>(run, times, i, &next));
+  for (auto& p : putters)
+    p->Start();
   bool finished = WaitForClients(run);
   // The last events are still on their way; wait for them (a little).
-  uint64_t expected = putter->ok() * watchers.size();
+  uint64_t puts = 0;
+  for (auto& p : putters)
+    puts += p->ok();
+  uint64_t expected = puts * watchers.size();
   auto drain = Clock::now() + std::chrono::seconds(5);
   while (Clock::now() < drain) {
     uint64_t got = 0;
@@ -179,11 +190,16 @@ std::vector<Tally> RunWatchLatency(Run& run) {
   }
   for (auto& w : watchers)
     w->Close();
-  std::vector<Tally> tallies{putter->tally()};
+  std::vector<Tally> tallies;
+  for (auto& p : putters)
+    tallies.push_back(p->tally());
   for (auto& w : watchers)
     tallies.push_back(w->tally());
   // A put still waiting on gRPC past its deadline must outlive the run.
-  if (!finished) (void)putter.release();
+  if (!finished) {
+    for (auto& p : putters)
+      (void)p.release();
+  }
   return tallies;
 }
 

@@ -7,7 +7,9 @@ WorkerPool::WorkerPool(int threads) {
     threads_.emplace_back([this] { Loop(); });
 }
 
-WorkerPool::~WorkerPool() { Stop(); }
+WorkerPool::~WorkerPool() {
+  Stop();
+}
 
 void WorkerPool::Run(std::function<void()> task) {
   {

@@ -1,6 +1,9 @@
 // cairn: one member of a Cairn cluster. Flags follow etcd's (cairn --help).
 #include <absl/synchronization/mutex.h>
 #include <signal.h>
+#ifdef CAIRN_TCMALLOC
+#include <gperftools/malloc_extension.h>
+#endif
 #include <unistd.h>
 
 #include <atomic>
@@ -31,6 +34,11 @@ int main(int argc, char** argv) {
   // Debian builds Abseil with lock-order tracking on: gRPC's mutexes then
   // maintain a lock graph on every acquisition (2% of a busy server's CPU).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#ifdef CAIRN_TCMALLOC
+  // tcmalloc's per-thread caches may hold 32 MiB by default; a few MiB keep
+  // the allocation fast path and the memory a member holds small.
+  MallocExtension::instance()->SetNumericProperty("tcmalloc.max_total_thread_cache_bytes", 4 << 20);
+#endif
   Result<std::unique_ptr<cmd::Server>> server = cmd::Server::Start(*config);
   if (!server.ok()) {
     std::cerr << "cairn: " << server.status().ToString() << "\n";
