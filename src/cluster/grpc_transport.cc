@@ -36,21 +36,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const GrpcTransportOptions& o,
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
-std::chrono::system_clock::time_point ToSystemClock(std::chrono::steady_clock::time_point t) {
-  return std::chrono::system_clock::now() +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-             t - std::chrono::steady_clock::now());
-}
-
 }  // namespace
-
-struct GrpcTransport::ForwardCall {
-  raft::NodeId node = raft::kNoNode;
-  grpc::ClientContext context;
-  cairnpb::ForwardRequest request;
-  cairnpb::ForwardResponse response;
-  ForwardDone done;
-};
 
 GrpcTransport::GrpcTransport(GrpcTransportOptions options)
     : options_(std::move(options)),
@@ -70,14 +56,7 @@ GrpcTransport::~GrpcTransport() {
   }
   for (auto& [id, peer] : peers)
     ShutdownPeer(peer);
-  std::set<std::shared_ptr<ForwardCall>> forwards;
-  {
-    std::lock_guard<std::mutex> lock(forwards_mu_);
-    stopping_ = true;
-    forwards = forwards_;
-  }
-  for (const std::shared_ptr<ForwardCall>& call : forwards)
-    call->context.TryCancel();
+  CancelForwards();
   outstanding_->WaitForNone();
 }
 
@@ -157,60 +136,6 @@ void GrpcTransport::RemovePeer(raft::NodeId id) {
     peers_.erase(it);
   }
   ShutdownPeer(old);
-}
-
-void GrpcTransport::Forward(raft::NodeId node, uint64_t group, const cairnpb::RaftRequest& request,
-                            std::chrono::steady_clock::time_point deadline, ForwardDone done) {
-  std::shared_ptr<internal::Lane> lane;
-  {
-    std::shared_lock<std::shared_mutex> lock(peers_mu_);
-    auto it = peers_.find(node);
-    if (it != peers_.end()) lane = it->second->bulk;
-  }
-  if (lane == nullptr) {
-    done(Status(Code::kUnavailable, "forward: no address for node " + std::to_string(node)));
-    return;
-  }
-  auto call = std::make_shared<ForwardCall>();
-  call->node = node;
-  call->request.set_cluster_id(options_.cluster_id);
-  call->request.set_group_id(group);
-  *call->request.mutable_request() = request;
-  call->context.set_deadline(ToSystemClock(deadline));
-  call->done = std::move(done);
-  bool stopping;
-  {
-    std::lock_guard<std::mutex> lock(forwards_mu_);
-    stopping = stopping_;
-    if (!stopping) {
-      forwards_.insert(call);
-      outstanding_->Add();
-    }
-  }
-  if (stopping) {
-    call->done(Status(Code::kUnavailable, "forward: transport stopped"));
-    return;
-  }
-  lane->stub().async()->Forward(&call->context, &call->request, &call->response,
-                                [this, call](grpc::Status status) { FinishForward(call, status); });
-}
-
-void GrpcTransport::FinishForward(const std::shared_ptr<ForwardCall>& call,
-                                  const grpc::Status& status) {
-  {
-    std::lock_guard<std::mutex> lock(forwards_mu_);
-    forwards_.erase(call);
-  }
-  if (status.ok()) {
-    call->done(DecodeForwardResponse(std::move(call->response)));
-  } else {
-    call->done(
-        Status(CodeFromWire(status.error_code()),
-               "forward to node " + std::to_string(call->node) + ": " + status.error_message()));
-  }
-  // Release what the callback captured while the transport surely exists.
-  call->done = nullptr;
-  outstanding_->Done();
 }
 
 GrpcTransport::Stats GrpcTransport::stats() const {

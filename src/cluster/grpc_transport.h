@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -99,8 +100,14 @@ class GrpcTransport final : public Transport {
   // Proposes `request` on `node` (the group's leader) and calls `done` with
   // its answer; see ForwardDone. `done` runs on a gRPC thread, or on the
   // caller's when the call cannot start (unknown node: kUnavailable).
+  // Writes to one leader travel in ForwardBatch calls, at most
+  // kForwardBatchesInFlight at a time: those that arrive meanwhile wait and
+  // leave together in the next one (one call for many writes under load,
+  // no waiting when idle).
   void Forward(raft::NodeId node, uint64_t group, const cairnpb::RaftRequest& request,
                std::chrono::steady_clock::time_point deadline, ForwardDone done);
+  static constexpr int kForwardBatchesInFlight = 2;
+  static constexpr size_t kMaxForwardBatch = 256;
 
   struct Stats {
     uint64_t messages_sent = 0;  // handed to gRPC in a completed write
@@ -120,10 +127,33 @@ class GrpcTransport final : public Transport {
     std::shared_ptr<internal::Lane> bulk;
   };
   struct ForwardCall;
+  struct ForwardBatchCall;
+  struct WaitingForward {
+    cairnpb::RaftRequest request;
+    std::chrono::steady_clock::time_point deadline;
+    ForwardDone done;
+  };
+  struct ForwardQueue {
+    std::deque<WaitingForward> waiting;
+    int in_flight = 0;
+  };
+  using ForwardKey = std::pair<raft::NodeId, uint64_t>;  // (leader, group)
 
   std::shared_ptr<Peer> MakePeer(raft::NodeId id, const std::string& address) const;
   static void ShutdownPeer(const std::shared_ptr<Peer>& peer);
+  // One write in a Forward call: what a leader without ForwardBatch gets.
+  void ForwardOne(raft::NodeId node, uint64_t group, WaitingForward w);
   void FinishForward(const std::shared_ptr<ForwardCall>& call, const grpc::Status& status);
+  // Takes up to kMaxForwardBatch waiting writes (forwards_mu_ held).
+  static std::vector<WaitingForward> TakeBatch(ForwardQueue& q);
+  void StartForwardBatch(ForwardKey key, std::vector<WaitingForward> batch);
+  void FinishForwardBatch(const std::shared_ptr<ForwardBatchCall>& call,
+                          const grpc::Status& status);
+  // A batch of `key` ended: starts the next one if writes are waiting.
+  void ForwardBatchEnded(ForwardKey key);
+  // For the destructor: refuses new forwards, cancels those in flight and
+  // answers those still waiting.
+  void CancelForwards();
 
   const GrpcTransportOptions options_;
   const std::shared_ptr<internal::Outstanding> outstanding_;
@@ -134,8 +164,10 @@ class GrpcTransport final : public Transport {
   std::map<raft::NodeId, std::shared_ptr<Peer>> peers_;
 
   std::mutex forwards_mu_;
-  std::set<std::shared_ptr<ForwardCall>> forwards_;  // in flight, for cancellation
-  bool stopping_ = false;                            // forwards_mu_
+  std::set<std::shared_ptr<ForwardCall>> forwards_;              // in flight, for cancellation
+  std::set<std::shared_ptr<ForwardBatchCall>> forward_batches_;  // likewise
+  std::map<ForwardKey, ForwardQueue> forward_queues_;
+  bool stopping_ = false;  // forwards_mu_
 };
 
 }  // namespace cairn::cluster

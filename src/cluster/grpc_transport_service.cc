@@ -90,6 +90,52 @@ class PeerService::ForwardCall final : public grpc::ServerUnaryReactor {
   std::shared_ptr<State> state_;
 };
 
+// One incoming ForwardBatch: one answer slot per request. The call ends
+// when the last slot is filled, or at once on cancellation (later answers
+// are then ignored). As with ForwardCall, the state outlives the reactor.
+class PeerService::ForwardBatchCall final : public grpc::ServerUnaryReactor {
+ public:
+  ForwardBatchCall(cairnpb::ForwardBatchResponse* response, int n)
+      : state_(std::make_shared<State>()) {
+    state_->call = this;
+    state_->response = response;
+    state_->remaining = n;
+    for (int i = 0; i < n; ++i)
+      response->add_responses();
+  }
+
+  ForwardDone Completion(int i) {
+    return [state = state_, i](Result<kv::ApplyResult> result) {
+      std::lock_guard<std::mutex> lock(state->mu);
+      if (state->finished) return;
+      EncodeForwardResponse(std::move(result), state->response->mutable_responses(i));
+      if (--state->remaining > 0) return;
+      state->finished = true;
+      state->call->Finish(grpc::Status::OK);
+    };
+  }
+
+  void OnCancel() override {
+    std::shared_ptr<State> state = state_;  // kept even if OnDone ran at once
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (state->finished) return;
+    state->finished = true;
+    Finish(grpc::Status(grpc::StatusCode::CANCELLED, "forwarded requests cancelled"));
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  struct State {
+    std::mutex mu;
+    bool finished = false;
+    int remaining = 0;
+    ForwardBatchCall* call = nullptr;
+    cairnpb::ForwardBatchResponse* response = nullptr;
+  };
+  std::shared_ptr<State> state_;
+};
+
 PeerService::PeerService(uint64_t cluster_id, raft::NodeId node_id)
     : cluster_id_(cluster_id), node_id_(node_id) {}
 
@@ -175,15 +221,13 @@ grpc::ServerReadReactor<cairnpb::MessageBatch>* PeerService::Send(
   return new ReceiveStream(this, context->peer());
 }
 
-grpc::ServerUnaryReactor* PeerService::Forward(grpc::CallbackServerContext* context,
-                                               const cairnpb::ForwardRequest* request,
-                                               cairnpb::ForwardResponse* response) {
-  if (grpc::Status s = CheckCluster(request->cluster_id()); !s.ok()) {
+std::shared_ptr<const PeerService::ForwardHandler> PeerService::ForwardHandlerFor(
+    grpc::CallbackServerContext* context, uint64_t cluster_id, grpc::Status* refused) {
+  if (grpc::Status s = CheckCluster(cluster_id); !s.ok()) {
     ++refused_forwards_;
     CAIRN_LOG(WARN) << "forward from " << context->peer() << ": " << s.error_message();
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(s);
-    return reactor;
+    *refused = s;
+    return nullptr;
   }
   std::shared_ptr<const ForwardHandler> handler;
   {
@@ -191,9 +235,20 @@ grpc::ServerUnaryReactor* PeerService::Forward(grpc::CallbackServerContext* cont
     handler = forward_handler_;
   }
   if (handler == nullptr) {
+    *refused = grpc::Status(grpc::StatusCode::UNAVAILABLE, "not ready for forwarded requests");
+  }
+  return handler;
+}
+
+grpc::ServerUnaryReactor* PeerService::Forward(grpc::CallbackServerContext* context,
+                                               const cairnpb::ForwardRequest* request,
+                                               cairnpb::ForwardResponse* response) {
+  grpc::Status refused;
+  std::shared_ptr<const ForwardHandler> handler =
+      ForwardHandlerFor(context, request->cluster_id(), &refused);
+  if (handler == nullptr) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::UNAVAILABLE, "not ready for forwarded requests"));
+    reactor->Finish(refused);
     return reactor;
   }
   ++forwards_;
@@ -202,6 +257,27 @@ grpc::ServerUnaryReactor* PeerService::Forward(grpc::CallbackServerContext* cont
   // The handler may answer before returning (a refusal): the reactor is
   // already complete then, which gRPC allows.
   (*handler)(request->group_id(), request->request(), std::move(done));
+  return call;
+}
+
+grpc::ServerUnaryReactor* PeerService::ForwardBatch(grpc::CallbackServerContext* context,
+                                                    const cairnpb::ForwardBatchRequest* request,
+                                                    cairnpb::ForwardBatchResponse* response) {
+  grpc::Status refused;
+  std::shared_ptr<const ForwardHandler> handler =
+      ForwardHandlerFor(context, request->cluster_id(), &refused);
+  const int n = request->requests_size();
+  if (handler == nullptr || n == 0) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(refused);
+    return reactor;
+  }
+  ++forward_batches_;
+  forwards_ += n;
+  auto* call = new ForwardBatchCall(response, n);
+  // Completions may run before the loop ends (refusals), even the last one.
+  for (int i = 0; i < n; ++i)
+    (*handler)(request->group_id(), request->requests(i), call->Completion(i));
   return call;
 }
 
@@ -215,6 +291,7 @@ PeerService::Stats PeerService::stats() const {
   s.refused_streams = refused_streams_;
   s.refused_forwards = refused_forwards_;
   s.forwards = forwards_;
+  s.forward_batches = forward_batches_;
   return s;
 }
 

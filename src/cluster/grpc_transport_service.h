@@ -32,7 +32,8 @@ inline constexpr char kRemovedMessage[] = "cairn: the sending member was removed
 // Forward: checked for the cluster id likewise, then given to the forward
 // handler with a completion; the call is answered when the completion runs,
 // or cancelled (and the completion then ignored) if the caller gives up or
-// the server shuts down first.
+// the server shuts down first. ForwardBatch: each request of the batch goes
+// to the handler alike; the call is answered when the last completion runs.
 //
 // Callbacks run on gRPC's callback threads and must not block; the
 // receiver and handler may be set (or replaced) at any time. Calls arriving
@@ -82,7 +83,8 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
     uint64_t undelivered = 0;       // no receiver set yet
     uint64_t refused_streams = 0;   // wrong cluster id
     uint64_t refused_forwards = 0;  // wrong cluster id
-    uint64_t forwards = 0;
+    uint64_t forwards = 0;          // forwarded writes, single or in batches
+    uint64_t forward_batches = 0;   // ForwardBatch calls
   };
   Stats stats() const;
 
@@ -91,6 +93,9 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   grpc::ServerUnaryReactor* Forward(grpc::CallbackServerContext* context,
                                     const cairnpb::ForwardRequest* request,
                                     cairnpb::ForwardResponse* response) override;
+  grpc::ServerUnaryReactor* ForwardBatch(grpc::CallbackServerContext* context,
+                                         const cairnpb::ForwardBatchRequest* request,
+                                         cairnpb::ForwardBatchResponse* response) override;
   grpc::ServerUnaryReactor* Members(grpc::CallbackServerContext* context,
                                     const cairnpb::MembersRequest* request,
                                     cairnpb::MembersResponse* response) override;
@@ -98,6 +103,11 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
  private:
   class ReceiveStream;
   class ForwardCall;
+  class ForwardBatchCall;
+  // The forward handler, or the reason a forwarded call is refused.
+  std::shared_ptr<const ForwardHandler> ForwardHandlerFor(grpc::CallbackServerContext* context,
+                                                          uint64_t cluster_id,
+                                                          grpc::Status* refused);
 
   // Decodes and delivers one batch whose cluster id was checked.
   void Deliver(cairnpb::MessageBatch& batch, const std::string& peer);
@@ -121,6 +131,7 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   std::atomic<uint64_t> refused_streams_{0};
   std::atomic<uint64_t> refused_forwards_{0};
   std::atomic<uint64_t> forwards_{0};
+  std::atomic<uint64_t> forward_batches_{0};
 };
 
 }  // namespace cairn::cluster

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -300,6 +301,109 @@ TEST(GrpcTransportTest, ForwardCarriesTheLeadersAnswerUnchanged) {
   EXPECT_EQ(nowhere.status().code(), Code::kUnavailable);
 }
 
+// Writes forwarded while earlier ones are on their way leave together, in
+// one ForwardBatch call: fifty writes take a few calls, and each caller gets
+// its own answer.
+TEST(GrpcTransportTest, ForwardsWaitingBehindACallLeaveTogether) {
+  PeerServer leader;
+  ASSERT_TRUE(leader.Start(1, 0));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool holding = true;
+  std::vector<std::pair<int64_t, ForwardDone>> held;
+  auto answer = [](int64_t n, const ForwardDone& done) {
+    kv::ApplyResult r;
+    etcdserverpb::PutResponse put;
+    put.mutable_header()->set_revision(n);
+    r.response = put;
+    done(r);
+  };
+  leader.service->SetForwardHandler(
+      [&](uint64_t, const cairnpb::RaftRequest& request, ForwardDone done) {
+        const int64_t n = std::stoll(request.put().key());
+        std::lock_guard<std::mutex> lock(mu);
+        if (!holding) {
+          answer(n, done);
+          return;
+        }
+        held.emplace_back(n, std::move(done));
+        cv.notify_all();
+      });
+  GrpcTransport follower(TransportOptions(2, {{1, Address(leader.port)}}));
+  constexpr int kWrites = 50;
+  std::vector<std::future<Result<kv::ApplyResult>>> answers;
+  for (int i = 0; i < kWrites; ++i) {
+    auto p = std::make_shared<std::promise<Result<kv::ApplyResult>>>();
+    answers.push_back(p->get_future());
+    follower.Forward(1, kGroup, GrpcCluster::PutRequest(std::to_string(i), "v"), Clock::now() + 20s,
+                     [p](Result<kv::ApplyResult> r) { p->set_value(std::move(r)); });
+  }
+  {
+    // The first calls carry one write each; the rest wait behind them.
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] {
+      return held.size() == static_cast<size_t>(GrpcTransport::kForwardBatchesInFlight);
+    }));
+    holding = false;
+    for (auto& [n, done] : held)
+      answer(n, done);
+  }
+  for (int i = 0; i < kWrites; ++i) {
+    ASSERT_EQ(answers[i].wait_for(20s), std::future_status::ready);
+    Result<kv::ApplyResult> r = answers[i].get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(r->status.ok()) << r->status.ToString();
+    EXPECT_EQ(std::get<etcdserverpb::PutResponse>(r->response).header().revision(), i);
+  }
+  EXPECT_EQ(leader.service->stats().forwards, static_cast<uint64_t>(kWrites));
+  EXPECT_LE(leader.service->stats().forward_batches,
+            static_cast<uint64_t>(GrpcTransport::kForwardBatchesInFlight + 2));
+  leader.Stop();
+}
+
+// A leader of an older version, which knows Forward but not ForwardBatch:
+// each write is forwarded again on its own, and answered.
+TEST(GrpcTransportTest, ALeaderWithoutForwardBatchGetsSingleForwards) {
+  class OldPeer final : public cairnpb::RaftPeer::CallbackService {
+   public:
+    grpc::ServerUnaryReactor* Forward(grpc::CallbackServerContext* ctx,
+                                      const cairnpb::ForwardRequest* request,
+                                      cairnpb::ForwardResponse* response) override {
+      response->set_code(0);
+      response->mutable_put()->mutable_header()->set_revision(
+          std::stoll(request->request().put().key()));
+      auto* reactor = ctx->DefaultReactor();
+      reactor->Finish(grpc::Status::OK);
+      return reactor;
+    }
+  } old;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(Address(0), grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&old);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_TRUE(server != nullptr && port > 0);
+  {
+    GrpcTransport follower(TransportOptions(2, {{1, Address(port)}}));
+    std::vector<std::future<Result<kv::ApplyResult>>> answers;
+    for (int i = 0; i < 5; ++i) {
+      auto p = std::make_shared<std::promise<Result<kv::ApplyResult>>>();
+      answers.push_back(p->get_future());
+      follower.Forward(1, kGroup, GrpcCluster::PutRequest(std::to_string(i), "v"),
+                       Clock::now() + 20s,
+                       [p](Result<kv::ApplyResult> r) { p->set_value(std::move(r)); });
+    }
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_EQ(answers[i].wait_for(20s), std::future_status::ready);
+      Result<kv::ApplyResult> r = answers[i].get();
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_TRUE(r->status.ok()) << r->status.ToString();
+      EXPECT_EQ(std::get<etcdserverpb::PutResponse>(r->response).header().revision(), i);
+    }
+  }
+  server->Shutdown(std::chrono::system_clock::now());
+}
+
 TEST(GrpcTransportTest, APeerRestartedOnTheSamePortIsReconnected) {
   GrpcCluster c;
   raft::NodeId leader = c.WaitForLeader();
@@ -421,6 +525,17 @@ TEST(GrpcTransportTest, ABatchFromAnotherClusterIsRefused) {
     grpc::Status s = stub->Forward(&ctx, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
   }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    cairnpb::ForwardBatchRequest req;
+    req.set_cluster_id(kClusterId + 1);
+    req.set_group_id(kGroup);
+    *req.add_requests() = GrpcCluster::PutRequest("x", "y");
+    cairnpb::ForwardBatchResponse resp;
+    grpc::Status s = stub->ForwardBatch(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  }
   // A whole transport configured for another cluster gets nowhere, and backs
   // off instead of reconnecting for every message.
   {
@@ -437,7 +552,7 @@ TEST(GrpcTransportTest, ABatchFromAnotherClusterIsRefused) {
   }
   PeerService::Stats stats = c.service(target)->stats();
   EXPECT_GE(stats.refused_streams, 2u);
-  EXPECT_EQ(stats.refused_forwards, 1u);
+  EXPECT_EQ(stats.refused_forwards, 2u);  // the Forward and the ForwardBatch
   EXPECT_EQ(c.Get(target, "x"), "<missing>");
   // Whatever the target received meanwhile came from its own cluster.
   EXPECT_GE(stats.messages, delivered);
