@@ -131,10 +131,10 @@ void GrpcTransport::FinishForwardBatch(const std::shared_ptr<ForwardBatchCall>& 
       ForwardOne(node, call->key.second, std::move(writes[i]));
     }
   } else {
-    const Status failed =
-        status.ok() ? Status(Code::kInternal, "forward to node " + std::to_string(node) +
-                                                  ": answers do not match the batch")
-                    : CallFailed(node, status);
+    const Status failed = status.ok()
+                              ? Status(Code::kInternal, "forward to node " + std::to_string(node) +
+                                                            ": answers do not match the batch")
+                              : CallFailed(node, status);
     for (WaitingForward& w : writes)
       w.done(failed);
   }

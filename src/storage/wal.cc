@@ -174,6 +174,12 @@ void Wal::Run() {
 }
 
 void Wal::Notify(std::vector<Request> done) {
+  if (options_.callbacks_on_wal_thread) {
+    for (Request& r : done) {
+      if (r.done) r.done(r.result);
+    }
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(notify_mu_);
     for (Request& r : done)

@@ -33,6 +33,12 @@ struct WalOptions {
   size_t max_pending_bytes = 64u << 20;
   // While the disk is full, how often to try again to allocate a segment.
   uint32_t no_space_retry_ms = 200;
+  // Run the `done` callbacks on the WAL thread itself, right after the sync,
+  // instead of on the notifier thread. For callers whose callbacks only hand
+  // a notice on (a replica posting "persisted" to its loop): one thread
+  // wake-up less per batch on the write path. Callers that block in their
+  // callbacks keep the default, so that waking them overlaps the next write.
+  bool callbacks_on_wal_thread = false;
 };
 
 // What one consensus group asks to persist in one Ready, applied in this
@@ -81,7 +87,8 @@ class Wal {
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
 
-  // `done` runs on the WAL's notifier thread once the writes are durable, or
+  // `done` runs on the WAL's notifier thread (or the WAL thread, see
+  // WalOptions::callbacks_on_wal_thread) once the writes are durable, or
   // with the error that means they never will be acknowledged; in submission
   // order, except that a submission refused outright (WAL failed or closed,
   // too much pending) is answered at once, on the caller's thread.

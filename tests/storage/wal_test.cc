@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "mem_fs.h"
@@ -132,6 +133,44 @@ TEST(WalTest, CallbacksRunInSubmissionOrder) {
   all.get_future().wait();
   for (int i = 0; i < kN; ++i)
     EXPECT_EQ(order[i], i);
+}
+
+// With callbacks_on_wal_thread, callbacks still run in submission order,
+// on the thread that synced them, after their sync.
+TEST(WalTest, CallbacksOnTheWalThreadRunInOrderAfterTheSync) {
+  MemFs fs(3);
+  WalOptions options = Small();
+  options.callbacks_on_wal_thread = true;
+  auto wal = MustOpen(fs, options);
+  std::mutex mu;
+  std::set<std::thread::id> syncing;  // the threads that synced: the WAL thread
+  fs.SetBeforeSync([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    syncing.insert(std::this_thread::get_id());
+  });
+  std::vector<int> order;
+  std::set<std::thread::id> threads;
+  std::vector<uint64_t> syncs_seen;
+  constexpr int kN = 200;
+  std::promise<void> all;
+  for (int i = 0; i < kN; ++i) {
+    wal->Submit({Append(1, i + 1, i + 1, 1)}, [&, i](Status s) {
+      EXPECT_TRUE(s.ok());
+      std::lock_guard<std::mutex> lock(mu);
+      order.push_back(i);
+      threads.insert(std::this_thread::get_id());
+      syncs_seen.push_back(fs.syncs());
+      if (order.size() == kN) all.set_value();
+    });
+  }
+  all.get_future().wait();
+  for (int i = 0; i < kN; ++i)
+    EXPECT_EQ(order[i], i);
+  EXPECT_EQ(threads.size(), 1u);
+  EXPECT_EQ(threads, syncing);
+  for (uint64_t syncs : syncs_seen)
+    EXPECT_GE(syncs, 1u);
+  ExpectEntries(*wal, 1, 1, kN, 1);
 }
 
 TEST(WalTest, ConflictingAppendReplacesTheSuffixAcrossRestart) {

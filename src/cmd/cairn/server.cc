@@ -24,7 +24,11 @@ Status Server::Init() {
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
   if (ec) return Status(Code::kInternal, "create " + config_.data_dir + ": " + ec.message());
-  Result<std::unique_ptr<storage::Wal>> wal = storage::Wal::Open(config_.data_dir + "/wal");
+  storage::WalOptions wal_options;
+  // The replica's WAL callback only posts a notice to its loop.
+  wal_options.callbacks_on_wal_thread = true;
+  Result<std::unique_ptr<storage::Wal>> wal =
+      storage::Wal::Open(config_.data_dir + "/wal", wal_options);
   if (!wal.ok()) return wal.status();
   wal_ = std::move(*wal);
   std::filesystem::remove_all(SnapshotStreamDir(), ec);  // a crash's leftovers
