@@ -114,13 +114,7 @@ std::vector<Tally> RunLeaseKeepAlive(Run& run) {
   }
   for (auto& c : clients)
     c->Start();
-  bool finished = WaitForClients(run);
-  for (auto& c : clients)
-    tallies.push_back(c->tally());
-  if (!finished) {
-    for (auto& c : clients)
-      (void)c.release();
-  }
+  CollectTallies(clients, WaitForClients(run), &tallies);
   return tallies;
 }
 

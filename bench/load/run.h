@@ -118,4 +118,18 @@ class Run {
 // client never finished (its memory must then be left alone).
 bool WaitForClients(Run& run);
 
+// Appends each client's tally to `out`. If some client never finished
+// (`finished` false), the clients are left allocated: a request still inside
+// gRPC may call back into any of them.
+template <typename Client>
+void CollectTallies(std::vector<std::unique_ptr<Client>>& clients, bool finished,
+                    std::vector<Tally>* out) {
+  for (auto& c : clients)
+    out->push_back(c->tally());
+  if (!finished) {
+    for (auto& c : clients)
+      (void)c.release();
+  }
+}
+
 }  // namespace cairn::bench

@@ -159,13 +159,7 @@ std::vector<Tally> RunUnaryWorkload(Run& run) {
   // their own deadline.
   bool finished = WaitForClients(run);
   std::vector<Tally> tallies;
-  for (auto& c : clients)
-    tallies.push_back(c->tally());
-  // A client still waiting on gRPC past its deadline must outlive the run.
-  if (!finished) {
-    for (auto& c : clients)
-      (void)c.release();
-  }
+  CollectTallies(clients, finished, &tallies);
   return tallies;
 }
 

@@ -191,15 +191,8 @@ std::vector<Tally> RunWatchLatency(Run& run) {
   for (auto& w : watchers)
     w->Close();
   std::vector<Tally> tallies;
-  for (auto& p : putters)
-    tallies.push_back(p->tally());
-  for (auto& w : watchers)
-    tallies.push_back(w->tally());
-  // A put still waiting on gRPC past its deadline must outlive the run.
-  if (!finished) {
-    for (auto& p : putters)
-      (void)p.release();
-  }
+  CollectTallies(putters, finished, &tallies);
+  CollectTallies(watchers, true, &tallies);  // closed above
   return tallies;
 }
 

@@ -36,9 +36,10 @@ Status Writer::WriteVersion(Slice key, Slice encoded_value, bool is_delete) {
   return Status::Ok();
 }
 
-Result<LatestMeta> Writer::Latest(Slice key, std::optional<mvccpb::KeyValue>* full) {
+Result<LatestMeta> Writer::Latest(Slice key, bool need_record,
+                                  std::optional<mvccpb::KeyValue>* full) {
   const std::string_view k(key.data(), key.size());
-  if (cache_ != nullptr) {
+  if (cache_ != nullptr && !need_record) {
     if (const LatestMeta* m = cache_->Find(k)) return *m;
   }
   Result<std::optional<mvccpb::KeyValue>> got = GetLatest(reader_, key);
@@ -66,19 +67,8 @@ Result<etcdserverpb::PutResponse> Writer::Put(const etcdserverpb::PutRequest& re
   // The previous value itself is needed only for ignore_value and prev_kv:
   // otherwise what the cache knows is enough.
   std::optional<mvccpb::KeyValue> full;
-  Result<LatestMeta> prev = LatestMeta{};
-  if (req.ignore_value() || req.prev_kv()) {
-    Result<std::optional<mvccpb::KeyValue>> got = GetLatest(reader_, req.key());
-    if (!got.ok()) return got.status();
-    if (got->has_value()) {
-      const mvccpb::KeyValue& kv = **got;
-      prev = LatestMeta{true, kv.create_revision(), kv.mod_revision(), kv.version(), kv.lease()};
-    }
-    full = std::move(*got);
-  } else {
-    prev = Latest(req.key(), &full);
-    if (!prev.ok()) return prev.status();
-  }
+  Result<LatestMeta> prev = Latest(req.key(), req.ignore_value() || req.prev_kv(), &full);
+  if (!prev.ok()) return prev.status();
   const LatestMeta& p = *prev;
   if ((req.ignore_value() || req.ignore_lease()) && !p.live) {
     return Status(Code::kInternal, "put with ignore_* reached the writer for a missing key");

@@ -49,8 +49,9 @@ class Writer {
  private:
   Status WriteVersion(Slice key, Slice encoded_value, bool is_delete);
   // The key's newest version from the cache, or from the store (then also
-  // its full record in `full`, and the cache learns it).
-  Result<LatestMeta> Latest(Slice key, std::optional<mvccpb::KeyValue>* full);
+  // its full record in `full`, and the cache learns it). `need_record`
+  // skips the cache: the caller needs the record itself.
+  Result<LatestMeta> Latest(Slice key, bool need_record, std::optional<mvccpb::KeyValue>* full);
   // Keeps each lease's list of keys in step with the keys' versions.
   Status MoveLease(Slice key, int64_t from, int64_t to);
 
