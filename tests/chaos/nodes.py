@@ -1,0 +1,209 @@
+"""Cairn member processes for the chaos harness: each on its own small ext4
+filesystem (a loop device, so a disk can fill up and be wiped), optionally in
+its own network namespace, under libfiu's POSIX preload (disk faults on
+demand) and libfaketime (a clock that can be skewed and jumped)."""
+
+import glob
+import os
+import signal
+import subprocess
+import time
+
+from netlab import CLIENT_PORT, PEER_PORT, PROXY_MARK, PROXY_PORT, sh
+
+DISK_MB = 768  # a sparse image: room for a few 64 MiB WAL segments and snapshots
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def find_library(patterns):
+    for p in patterns:
+        hits = sorted(glob.glob(p))
+        if hits:
+            return hits[0]
+    return None
+
+
+FIU_PRELOADS = [find_library(["/usr/lib/*/fiu/fiu_run_preload.so", "/usr/lib/fiu/fiu_run_preload.so"]),
+                find_library(["/usr/lib/*/fiu/fiu_posix_preload.so", "/usr/lib/fiu/fiu_posix_preload.so"])]
+FAKETIME_LIB = find_library(["/usr/lib/*/faketime/libfaketime.so.1"])
+
+
+class Member:
+    def __init__(self, cluster, i):
+        self.cluster, self.i = cluster, i
+        self.name = "n%d" % i
+        self.dir = os.path.join(cluster.work, self.name)
+        self.image = os.path.join(cluster.work, "disks", self.name + ".img")
+        self.clock_file = os.path.join(cluster.work, self.name + ".clock")
+        self.proxy_control = os.path.join(cluster.work, self.name + ".proxy.json")
+        self.log_path = os.path.join(cluster.work, self.name + ".log")
+        self.proc = None
+        self.proxy = None
+        self.paused = False
+        self.member_id = None  # set once the cluster knows it
+
+    # --- addresses -------------------------------------------------------
+    def client_addr(self):
+        c = self.cluster
+        return "%s:%d" % (c.lab.ip(self.i), CLIENT_PORT) if c.lab else "127.0.0.1:%d" % (c.base + 10 * self.i)
+
+    def peer_url(self):
+        c = self.cluster
+        if c.lab:
+            return "http://%s:%d" % (c.lab.ip(self.i), PEER_PORT)
+        return "http://127.0.0.1:%d" % (c.base + 10 * self.i + 1)
+
+    # --- disk ------------------------------------------------------------
+    def make_disk(self):
+        os.makedirs(os.path.dirname(self.image), exist_ok=True)
+        os.makedirs(self.dir, exist_ok=True)
+        self.unmount()
+        if os.path.exists(self.image):
+            os.remove(self.image)
+        sh("truncate", "-s", "%dM" % DISK_MB, self.image)
+        sh("mkfs.ext4", "-q", "-F", self.image)
+        sh("mount", "-o", "loop", self.image, self.dir)
+
+    def unmount(self):
+        if os.path.ismount(self.dir):
+            sh("umount", "-l", self.dir, check=False)
+
+    def fill_disk(self):
+        """Leaves almost no free space: the filler file is removed to heal."""
+        filler = os.path.join(self.dir, "chaos-filler")
+        st = os.statvfs(self.dir)
+        free = st.f_bavail * st.f_frsize
+        sh("fallocate", "-l", str(max(free - 64 * 1024, 4096)), filler, check=False)
+
+    def free_disk(self):
+        try:
+            os.remove(os.path.join(self.dir, "chaos-filler"))
+        except OSError:
+            pass
+
+    # --- process ---------------------------------------------------------
+    def command(self, initial_cluster, state):
+        c = self.cluster
+        client = "http://" + self.client_addr()
+        cmd = [c.binary, "--name", self.name, "--data-dir", os.path.join(self.dir, "data"),
+               "--listen-client-urls", client, "--advertise-client-urls", client,
+               "--listen-peer-urls", self.peer_url(), "--initial-advertise-peer-urls", self.peer_url(),
+               "--initial-cluster", initial_cluster, "--initial-cluster-state", state,
+               "--initial-cluster-token", "chaos", "--heartbeat-interval", "100",
+               "--election-timeout", "1000", "--snapshot-count", "500",
+               "--experimental-snapshot-catchup-entries", "100"]
+        if c.planted_bug != "none":
+            cmd += ["--unsafe-planted-bug", c.planted_bug]
+        # `env` rather than Popen's env: the preloads must reach cairn only,
+        # not `ip` (exec keeps the pid, so signals still reach cairn).
+        cmd = ["env"] + self.environment() + cmd
+        if c.lab:
+            cmd = ["ip", "netns", "exec", c.lab.ns(self.i)] + cmd
+        return cmd
+
+    def environment(self):
+        env = {}
+        preload = []
+        if all(FIU_PRELOADS):
+            preload += FIU_PRELOADS
+            env["FIU_CTRL_FIFO"] = os.path.join(self.cluster.work, "fiu-" + self.name)
+            env["FIU_ENABLE"] = ""
+        if FAKETIME_LIB:
+            preload.append(FAKETIME_LIB)
+            if not os.path.exists(self.clock_file):
+                self.set_clock("+0")
+            env["FAKETIME_TIMESTAMP_FILE"] = self.clock_file
+            env["FAKETIME_NO_CACHE"] = "1"
+            # Only the wall clock: CLOCK_MONOTONIC never jumps on real machines.
+            env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+        if preload:
+            env["LD_PRELOAD"] = " ".join(preload)
+        return ["%s=%s" % kv for kv in sorted(env.items())]
+
+    def set_clock(self, spec):
+        """libfaketime's offset syntax: "+30s", "-10s", "+0"."""
+        with open(self.clock_file + ".tmp", "w") as f:
+            f.write(spec + "\n")
+        os.replace(self.clock_file + ".tmp", self.clock_file)
+
+    def start(self, initial_cluster, state="new"):
+        assert self.proc is None
+        self.start_proxy()
+        log = open(self.log_path, "a")
+        log.write("=== chaos: start %s (%s) at %.3f\n" % (self.name, state, time.time()))
+        log.flush()
+        self.proc = subprocess.Popen(self.command(initial_cluster, state), stdout=log,
+                                     stderr=subprocess.STDOUT)
+        log.close()
+        self.paused = False
+
+    def start_proxy(self):
+        c = self.cluster
+        if not c.lab or (self.proxy and self.proxy.poll() is None):
+            return
+        self.set_proxy({"delay_ms": 0, "jitter_ms": 0, "reset_per_s": 0.0})
+        self.proxy = subprocess.Popen(
+            ["ip", "netns", "exec", c.lab.ns(self.i), c.python, os.path.join(HERE, "proxy.py"),
+             str(PROXY_PORT), str(PROXY_MARK), self.proxy_control],
+            stdout=subprocess.DEVNULL, stderr=open(self.log_path + ".proxy", "a"))
+
+    def set_proxy(self, settings):
+        import json
+        with open(self.proxy_control + ".tmp", "w") as f:
+            json.dump(settings, f)
+        os.replace(self.proxy_control + ".tmp", self.proxy_control)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            self.proc.send_signal(sig)
+
+    def pause(self):
+        self.signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self):
+        self.signal(signal.SIGCONT)
+        self.paused = False
+
+    def kill(self):
+        if self.proc is None:
+            return
+        self.resume()
+        self.signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+
+    def stop(self, timeout=10):
+        """Graceful: SIGTERM, then SIGKILL after `timeout` seconds."""
+        if self.proc is None:
+            return
+        self.resume()
+        self.signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def exit_status(self):
+        """None while running; the exit code (negative: signal) once dead."""
+        return None if self.proc is None else self.proc.poll()
+
+    def fiu(self, command):
+        """Sends a libfiu control command (e.g. "enable name=posix/io/sync/*")."""
+        if not self.alive() or not all(FIU_PRELOADS):
+            return False
+        r = sh("fiu-ctrl", "-c", command, "-f", os.path.join(self.cluster.work, "fiu-" + self.name),
+               str(self.proc.pid), check=False)
+        return r.returncode == 0
+
+    def shutdown(self):
+        self.kill()
+        if self.proxy is not None:
+            self.proxy.kill()
+            self.proxy.wait()
+            self.proxy = None
