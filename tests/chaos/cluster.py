@@ -32,12 +32,15 @@ def rpc():
 
 
 class Cluster:
-    def __init__(self, binary, work, use_netns, planted_bug="none", base_port=0, log=print):
+    def __init__(self, binary, work, use_netns, planted_bug="none", base_port=0, log=print, stall_shim=None):
         self.binary, self.work = binary, work
+        self.stall_shim = stall_shim
         self.planted_bug = planted_bug
         self.python = sys.executable
         self.lab = Lab("%02x" % (os.getpid() % 251)) if use_netns else None
         self.base = base_port
+        # Each member's own small filesystem needs root (mount -o loop).
+        self.own_disks = os.geteuid() == 0
         self.members = {}  # i -> Member, every member started so far (removed ones dropped)
         self.next_index = 1
         self.log = log
@@ -116,14 +119,42 @@ class Cluster:
                 return x.ID
         return None
 
+    def change(self, method, request, done, exclude=None, seconds=20):
+        """A membership change, asked of members other than `exclude` until
+        done() says it took effect: a call that timed out may have taken
+        effect, and asking again would then be refused."""
+        deadline = time.time() + seconds
+        last = None
+        while time.time() < deadline:
+            for i, m in list(self.members.items()):
+                if m is exclude or not m.alive():
+                    continue
+                try:
+                    self.call(i, "Cluster", method, request, timeout=5)
+                    return
+                except grpc.RpcError as e:
+                    last = e
+                try:
+                    if done():
+                        return
+                except grpc.RpcError:
+                    pass
+            time.sleep(0.5)
+        raise last or RuntimeError("%s: no member to ask" % method)
+
     def add_learner(self):
         """A new member joins as a learner; returns it once it runs."""
         rpc_pb2, _ = rpc()
         m = self.new_member()
-        self.any_call("Cluster", "MemberAdd", rpc_pb2.MemberAddRequest(peerURLs=[m.peer_url()], isLearner=True),
-                      timeout=10)
-        everyone = [x for x in self.members.values()]
-        m.start(self.initial_cluster(everyone), "existing")
+        try:
+            self.change("MemberAdd", rpc_pb2.MemberAddRequest(peerURLs=[m.peer_url()], isLearner=True),
+                        lambda: self.member_id(m) is not None, exclude=m)
+        except Exception:
+            m.shutdown()
+            m.unmount()
+            del self.members[m.i]
+            raise
+        m.start(self.initial_cluster(self.members.values()), "existing")
         return m
 
     def promote(self, m, seconds=30):
@@ -131,9 +162,11 @@ class Cluster:
         rpc_pb2, _ = rpc()
         deadline = time.time() + seconds
         while time.time() < deadline:
-            mid = self.member_id(m)
             try:
-                self.any_call("Cluster", "MemberPromote", rpc_pb2.MemberPromoteRequest(ID=mid), timeout=5)
+                if not any(x.ID == self.member_id(m) and x.isLearner for x in self.member_list()):
+                    return True
+                self.any_call("Cluster", "MemberPromote", rpc_pb2.MemberPromoteRequest(ID=self.member_id(m)),
+                              timeout=5)
                 return True
             except grpc.RpcError:
                 time.sleep(0.5)
@@ -143,7 +176,8 @@ class Cluster:
         rpc_pb2, _ = rpc()
         mid = self.member_id(m)
         if mid is not None:
-            self.any_call("Cluster", "MemberRemove", rpc_pb2.MemberRemoveRequest(ID=mid), timeout=10)
+            self.change("MemberRemove", rpc_pb2.MemberRemoveRequest(ID=mid), lambda: self.member_id(m) is None,
+                        exclude=m)
         m.shutdown()
         m.unmount()
         del self.members[m.i]

@@ -8,7 +8,7 @@ NETWORK = ["partition-one", "partition-leader", "partition-halves", "partition-b
            "loss", "delay", "reset"]
 PROCESS = ["kill", "kill-majority", "pause", "restart"]
 CLOCK = ["clock"]
-DISK = ["disk-error", "disk-full"]
+DISK = ["disk-error", "disk-stall", "disk-full"]
 MEMBERSHIP = ["membership", "wipe-rejoin"]
 ALL = NETWORK + PROCESS + CLOCK + DISK + MEMBERSHIP
 
@@ -113,6 +113,10 @@ class Fault:
             self.disabled_on_heal = (m, target)
             self.may_crash = [m]  # stopping on a failed write or sync is correct
             self.detail = "%s: %s fails half the time" % (m.name, target)
+        elif k == "disk-stall":
+            m = self.leader() or rng.choice(members)
+            m.stall_disk(True)
+            self.detail = "%s's fsync and fdatasync stall" % m.name
         elif k == "disk-full":
             m = rng.choice(members)
             m.fill_disk()
@@ -134,9 +138,11 @@ class Fault:
         """With a network fault under way: a learner is added, caught up and
         promoted, then some other member is removed."""
         c = self.cluster
+        c.wait_ready(30)
         members = list(c.members.values())
-        for m in members:
-            m.set_proxy({"delay_ms": 10, "jitter_ms": 50, "reset_per_s": 0.0}) if c.lab else None
+        if c.lab:
+            for m in members:
+                m.set_proxy({"delay_ms": 10, "jitter_ms": 50, "reset_per_s": 0.0})
         learner = c.add_learner()
         promoted = c.promote(learner)
         victim = self.rng.choice(members)
@@ -151,6 +157,7 @@ class Fault:
         """A member loses its disk: it is removed, and comes back empty as a
         new member (learner, then voter)."""
         c = self.cluster
+        c.wait_ready(30)
         victim = self.rng.choice(list(c.members.values()))
         c.remove(victim)
         fresh = c.add_learner()
@@ -167,6 +174,7 @@ class Fault:
                 m.set_proxy({"delay_ms": 0, "jitter_ms": 0, "reset_per_s": 0.0})
         for m in members:
             m.set_clock("+0")
+            m.stall_disk(False)
             m.free_disk()
             if m.alive():
                 m.resume()
@@ -202,9 +210,10 @@ def network_kinds_needing_netns():
 
 def schedule(rng, kinds, duration, fault_seconds=(3, 8), quiet_seconds=(1, 3)):
     """(offset, kind, length) tuples covering `duration`, every kind once
-    before any repeats (shuffled rounds)."""
+    before any repeats (shuffled rounds), and every kind at least once."""
     out, t, round_ = [], 1.0, []
-    while t < duration:
+    # Past `duration` only to finish the first round: every kind runs once.
+    while t < duration or len(out) < len(kinds):
         if not round_:
             round_ = list(kinds)
             rng.shuffle(round_)

@@ -35,6 +35,7 @@ class Member:
         self.dir = os.path.join(cluster.work, self.name)
         self.image = os.path.join(cluster.work, "disks", self.name + ".img")
         self.clock_file = os.path.join(cluster.work, self.name + ".clock")
+        self.stall_file = os.path.join(cluster.work, self.name + ".stall")
         self.proxy_control = os.path.join(cluster.work, self.name + ".proxy.json")
         self.log_path = os.path.join(cluster.work, self.name + ".log")
         self.proc = None
@@ -57,6 +58,8 @@ class Member:
     def make_disk(self):
         os.makedirs(os.path.dirname(self.image), exist_ok=True)
         os.makedirs(self.dir, exist_ok=True)
+        if not self.cluster.own_disks:
+            return  # not root: a plain folder, and no disk-full fault
         self.unmount()
         if os.path.exists(self.image):
             os.remove(self.image)
@@ -108,6 +111,9 @@ class Member:
             preload += FIU_PRELOADS
             env["FIU_CTRL_FIFO"] = os.path.join(self.cluster.work, "fiu-" + self.name)
             env["FIU_ENABLE"] = ""
+        if self.cluster.stall_shim:
+            preload.append(self.cluster.stall_shim)
+            env["CAIRN_CHAOS_STALL_FILE"] = self.stall_file
         if FAKETIME_LIB:
             preload.append(FAKETIME_LIB)
             if not os.path.exists(self.clock_file):
@@ -152,6 +158,13 @@ class Member:
         with open(self.proxy_control + ".tmp", "w") as f:
             json.dump(settings, f)
         os.replace(self.proxy_control + ".tmp", self.proxy_control)
+
+    def stall_disk(self, on):
+        """While on, the member's fsync and fdatasync wait (stall_shim.cc)."""
+        if on:
+            open(self.stall_file, "w").close()
+        elif os.path.exists(self.stall_file):
+            os.remove(self.stall_file)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
