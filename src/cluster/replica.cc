@@ -40,7 +40,15 @@ Replica::Replica(ReplicaOptions options, storage::Wal* wal, Transport* transport
       random_(options_.seed) {}
 
 Status Replica::Start() {
-  Result<std::unique_ptr<kv::MvccStore>> store = kv::MvccStore::Open(options_.state_dir);
+  kv::MvccOptions store_options;
+  // The planted ack-before-fsync bug (see Wal::acks_before_sync), part 2:
+  // the state machine is as volatile as the log (RocksDB without its log),
+  // so that a member killed with acknowledged writes in memory loses them
+  // from both and restarts cleanly, instead of holding applied entries its
+  // log lacks (a commit index past its last entry, which the core refuses).
+  store_options.engine.unsafe_no_log = wal_->acks_before_sync();
+  Result<std::unique_ptr<kv::MvccStore>> store =
+      kv::MvccStore::Open(options_.state_dir, store_options);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
 
@@ -86,6 +94,22 @@ Status Replica::Start() {
   // The commit index is written lazily (HandleReady), so the state machine
   // may have applied past the one on disk; what it applied was committed.
   init.hard_state.commit = std::max(init.hard_state.commit, init.applied);
+  if (wal_->acks_before_sync()) {
+    // Part 3: the commit index on disk may count entries that the other
+    // members never wrote; a leader elected without them would hear it from
+    // this member and could not answer (the core expects every committed
+    // entry on every later leader). Start from what the store holds (only
+    // checkpoints make it durable, after the WAL: MaybeSnapshot) and the
+    // membership changes the log holds as committed; the leader tells the
+    // rest again.
+    raft::Index commit = init.applied;
+    for (const raft::Entry& e : init.entries) {
+      if (e.type == raft::EntryType::kConfChange && e.index <= init.hard_state.commit) {
+        commit = std::max(commit, e.index);
+      }
+    }
+    init.hard_state.commit = commit;
+  }
   written_hs_ = init.hard_state;
 
   raft::Config config;
@@ -496,6 +520,7 @@ void Replica::ApplyLoop() {
 }
 
 void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
+  if (wal_->acks_before_sync() && !WaitUntilOnDisk(meta.index, meta.term)) return;
   Status s = RestorePending(*store_, paths_);
   CAIRN_CHECK(s.ok()) << "group " << options_.group << ": cannot install the snapshot at "
                       << meta.index << ": " << s.message();
@@ -536,6 +561,8 @@ void Replica::MaybeSnapshot() {
   if (options_.snapshot_count == 0) return;
   raft::Index applied = store_->applied_index();
   if (applied < last_snapshot_ + options_.snapshot_count) return;
+  // The checkpoint makes the store durable up to `applied` (see Start).
+  if (wal_->acks_before_sync() && !WaitUntilOnDisk(applied, store_->applied_term())) return;
   Result<std::string> data = PackStore(*store_, paths_);
   if (!data.ok()) {
     CAIRN_LOG(WARN) << "group " << options_.group
@@ -544,6 +571,24 @@ void Replica::MaybeSnapshot() {
   }
   last_snapshot_ = applied;
   Post(NewSnapshot{applied, std::move(*data)});
+}
+
+bool Replica::WaitUntilOnDisk(raft::Index index, raft::Term term) {
+  auto on_disk = [&] {
+    if (wal_->Term(options_.group, index) == term) return true;
+    // Or covered by a snapshot point the WAL has written since.
+    std::optional<storage::Wal::GroupState> g = wal_->Group(options_.group);
+    return g && g->snapshot.index >= index;
+  };
+  while (!on_disk()) {
+    wal_->SyncSoon();
+    {
+      std::lock_guard<std::mutex> lock(apply_mu_);
+      if (apply_stopping_) return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
 }
 
 void Replica::ApplyEntries(std::vector<raft::Entry> entries) {

@@ -204,6 +204,12 @@ class Replica {
   void ApplyEntries(std::vector<raft::Entry> entries);
   void InstallSnapshot(const raft::SnapshotMeta& meta);
   void MaybeSnapshot();
+  // Only under the planted ack-before-fsync bug (Wal::acks_before_sync),
+  // before the store is made durable up to `index` (a checkpoint, an
+  // installed snapshot): has the WAL write what it holds and waits until it
+  // really holds `index` at `term`, so that the store never gets ahead of
+  // the log on disk. False if the replica stops first.
+  bool WaitUntilOnDisk(raft::Index index, raft::Term term);
   void FailEverything(const Status& status);
   // Fails proposals whose deadline passed (never answered: the entry was
   // lost with a leader that could not commit it, or the cluster has no

@@ -120,6 +120,7 @@ Status StateEngine::Commit(rocksdb::WriteBatch* batch, uint64_t applied_index,
   if (Status s = FromRocks(batch->Put(AppliedKey(), value), "batch"); !s.ok()) return s;
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
+  wo.disableWAL = options_.unsafe_no_log;
   if (Status s = FromRocks(db_->Write(wo, batch), "commit"); !s.ok()) return s;
   applied_index_ = applied_index;
   applied_term_ = applied_term;

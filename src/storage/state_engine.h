@@ -25,6 +25,11 @@ struct StateEngineOptions {
   // to the OS before Commit returns. Call Sync() before letting the WAL
   // drop entries the engine covers.
   bool sync = false;
+  // UNSAFE, tests only (the planted ack-before-fsync bug; see
+  // WalOptions::unsafe_ack_before_sync): commits skip RocksDB's log, so a
+  // killed process loses every commit since the last memtable flush, as it
+  // loses the WAL's unwritten tail. Incompatible with `sync`.
+  bool unsafe_no_log = false;
   size_t write_buffer_bytes = 32 << 20;
   // Shared across groups on a node so memory does not grow with the number
   // of groups; nullptr gives each instance RocksDB's default cache.

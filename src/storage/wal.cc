@@ -56,7 +56,14 @@ Result<std::unique_ptr<Wal>> Wal::Open(const std::string& dir, WalOptions option
     CAIRN_LOG(WARN) << "wal: " << recovered->repaired;
   }
   std::unique_ptr<Wal> wal(new Wal(dir, options, fs, std::move(*recovered)));
-  wal->thread_ = std::thread([w = wal.get()] { w->Run(); });
+  if (wal->acks_before_sync()) {
+    CAIRN_LOG(WARN) << "wal: UNSAFE planted bug: writes are acknowledged before they are on disk "
+                       "(written every "
+                    << options.unsafe_ack_before_sync.count() << " ms); for tests only";
+    wal->thread_ = std::thread([w = wal.get()] { w->RunAckingBeforeSync(); });
+  } else {
+    wal->thread_ = std::thread([w = wal.get()] { w->Run(); });
+  }
   wal->notifier_ = std::thread([w = wal.get()] { w->RunNotifier(); });
   return wal;
 }

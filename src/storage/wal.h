@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -39,6 +40,13 @@ struct WalOptions {
   // wake-up less per batch on the write path. Callers that block in their
   // callbacks keep the default, so that waking them overlaps the next write.
   bool callbacks_on_wal_thread = false;
+  // UNSAFE, a planted bug for tests only (cairn --unsafe-planted-bug
+  // ack-before-fsync; wal_ack_before_sync.cc). When non-zero, every
+  // submission is reported durable at once, before a byte of it is written,
+  // and what was submitted is written and synced only this often (or sooner
+  // after SyncSoon). A kill -9 loses everything acknowledged since the last
+  // write. Zero (the default) is the real WAL.
+  std::chrono::milliseconds unsafe_ack_before_sync{0};
 };
 
 // What one consensus group asks to persist in one Ready, applied in this
@@ -96,6 +104,14 @@ class Wal {
   // Submit and wait.
   Status Write(std::vector<GroupWrite> writes);
 
+  // The planted ack-before-fsync bug is on (WalOptions::unsafe_ack_before_sync):
+  // `done` says nothing about the disk, and only Groups(), Group() and
+  // Term() tell what is really there.
+  bool acks_before_sync() const { return options_.unsafe_ack_before_sync.count() > 0; }
+  // With the planted bug, writes what is held at the next chance instead of
+  // at the end of the period; otherwise does nothing (nothing is held).
+  void SyncSoon();
+
   // The groups' state as of the last durable batch.
   struct GroupState {
     raft::SnapshotMeta snapshot;
@@ -131,6 +147,9 @@ class Wal {
 
   Wal(std::string dir, WalOptions options, FileSystem* fs, RecoveredWal recovered);
   void Run();
+  // Run() with the planted bug: acknowledge first, write later
+  // (wal_ack_before_sync.cc).
+  void RunAckingBeforeSync();
   // Writes and syncs one batch; the error is final unless it is kNoSpace.
   Status WriteBatch(std::vector<Request>& batch);
   Status StartSegment(uint64_t needed, std::string* prefix);
@@ -153,6 +172,7 @@ class Wal {
   std::deque<Request> queue_;
   size_t queued_bytes_ = 0;
   bool stopping_ = false;
+  bool sync_soon_ = false;  // planted bug only: SyncSoon was called
   Status failed_;
   std::string no_space_;
   GroupLogs groups_;

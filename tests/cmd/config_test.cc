@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <utility>
 
 namespace cairn::cmd {
 namespace {
@@ -78,6 +79,39 @@ TEST(ServerConfigTest, InitialClusterAndIds) {
   EXPECT_FALSE(ParseInitialCluster("a=ftp://x:1", "t").ok());
   EXPECT_EQ(*HostPort("http://127.0.0.1:2379/"), "127.0.0.1:2379");
   EXPECT_FALSE(HostPort("http://127.0.0.1").ok());
+}
+
+TEST(ServerConfigTest, PlantedBugIsOffUnlessAskedFor) {
+  auto c = Parse({});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->unsafe_planted_bug, PlantedServerBug::kNone);
+  for (auto [name, bug] : {std::pair{"none", PlantedServerBug::kNone},
+                           std::pair{"local-reads", PlantedServerBug::kLocalReads},
+                           std::pair{"ack-before-fsync", PlantedServerBug::kAckBeforeFsync}}) {
+    auto with = Parse({"--unsafe-planted-bug", name});
+    ASSERT_TRUE(with.ok()) << name << ": " << with.status().ToString();
+    EXPECT_EQ(with->unsafe_planted_bug, bug);
+    EXPECT_EQ(PlantedServerBugName(bug), name);
+  }
+  auto bad = Parse({"--unsafe-planted-bug", "lost-writes"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("--unsafe-planted-bug"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("ack-before-fsync"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("lost-writes"), std::string::npos);
+}
+
+// A config file must never switch a planted bug on: the flag alone does.
+TEST(ServerConfigTest, PlantedBugIsNotReadFromTheConfigFile) {
+  std::string path = ::testing::TempDir() + "cairn-config-planted-test.yaml";
+  {
+    std::ofstream out(path);
+    out << "name: n\nunsafe-planted-bug: local-reads\n";
+  }
+  auto c = Parse({"--config-file", path});
+  std::remove(path.c_str());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->unsafe_planted_bug, PlantedServerBug::kNone);
 }
 
 }  // namespace

@@ -38,6 +38,27 @@ Status Invalid(const std::string& what) {
 
 }  // namespace
 
+std::string_view PlantedServerBugName(PlantedServerBug bug) {
+  switch (bug) {
+    case PlantedServerBug::kNone:
+      return "none";
+    case PlantedServerBug::kLocalReads:
+      return "local-reads";
+    case PlantedServerBug::kAckBeforeFsync:
+      return "ack-before-fsync";
+  }
+  return "?";
+}
+
+Result<PlantedServerBug> ParsePlantedServerBug(std::string_view name) {
+  for (PlantedServerBug bug : {PlantedServerBug::kNone, PlantedServerBug::kLocalReads,
+                               PlantedServerBug::kAckBeforeFsync}) {
+    if (name == PlantedServerBugName(bug)) return bug;
+  }
+  return Invalid("--unsafe-planted-bug: expected none, local-reads or ack-before-fsync, got \"" +
+                 std::string(name) + "\"");
+}
+
 Result<std::string> HostPort(const std::string& url) {
   const std::string scheme = "http://";
   if (url.rfind(scheme, 0) != 0) {
@@ -102,6 +123,7 @@ Result<std::vector<Member>> ParseInitialCluster(const std::string& spec, const s
 Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
   ServerConfig c;
   std::string listen_client, advertise_client, listen_peer, advertise_peer, config_file;
+  std::string planted_bug = "none";
   CLI::App app{"cairn: a strongly consistent key-value store speaking the etcd v3 API"};
   app.set_version_flag("--version", "cairn 0.1");
   app.add_option("--config-file", config_file, "YAML file with the same settings (etcd's keys)");
@@ -128,6 +150,10 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
   app.add_option("--log-format", c.log_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-level", c.log_level, "debug, info, warn or error");
+  // Checked below rather than with CLI::IsMember, so that a bad value is an
+  // error returned to the caller (and tested) instead of an exit.
+  app.add_option("--unsafe-planted-bug", planted_bug,
+                 "TESTS ONLY, loses data: none, local-reads or ack-before-fsync");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -172,6 +198,9 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
       return Invalid("--config-file " + config_file + ": " + e.what());
     }
   }
+  Result<PlantedServerBug> bug = ParsePlantedServerBug(planted_bug);
+  if (!bug.ok()) return bug.status();
+  c.unsafe_planted_bug = *bug;
   if (!listen_client.empty()) c.listen_client_urls = SplitCommas(listen_client);
   if (!advertise_client.empty()) c.advertise_client_urls = SplitCommas(advertise_client);
   if (!listen_peer.empty()) c.listen_peer_urls = SplitCommas(listen_peer);

@@ -4,11 +4,31 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
 
 namespace cairn::cmd {
+
+// Deliberate defects for tests/chaos only (--unsafe-planted-bug), so that
+// the fault-injection harness can show it catches what it is meant to
+// catch. Never for production: each one loses or misreports data.
+enum class PlantedServerBug {
+  kNone,
+  // Linearizable reads skip ReadIndex and are served from local state at
+  // once, like serializable ones (a partitioned or lagging member answers
+  // stale data).
+  kLocalReads,
+  // The WAL reports writes durable as soon as they are submitted and writes
+  // and syncs them only about once a second: followers acknowledge appends
+  // and the leader counts its own copy before anything is on disk.
+  kAckBeforeFsync,
+};
+std::string_view PlantedServerBugName(PlantedServerBug bug);
+// "none", "local-reads" or "ack-before-fsync"; anything else is
+// kInvalidArgument naming the flag and the accepted values.
+Result<PlantedServerBug> ParsePlantedServerBug(std::string_view name);
 
 // The server's settings, named and defaulted as etcd's flags are, so that
 // an etcd command line or YAML config file works unchanged where it can.
@@ -33,6 +53,9 @@ struct ServerConfig {
   uint64_t quota_backend_bytes = 2ull << 30;
   std::string log_format = "text";
   std::string log_level = "info";
+  // Test-only (see PlantedServerBug); a command-line flag only, never read
+  // from --config-file, so that a production config cannot carry it.
+  PlantedServerBug unsafe_planted_bug = PlantedServerBug::kNone;
 };
 
 // Parses argv (and the YAML file named by --config-file, whose keys are

@@ -24,9 +24,18 @@ Status Server::Init() {
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
   if (ec) return Status(Code::kInternal, "create " + config_.data_dir + ": " + ec.message());
+  if (config_.unsafe_planted_bug != PlantedServerBug::kNone) {
+    CAIRN_LOG(WARN) << "UNSAFE: planted bug \"" << PlantedServerBugName(config_.unsafe_planted_bug)
+                    << "\" is ON (--unsafe-planted-bug): this member is deliberately broken "
+                       "and will lose or misreport data; for tests/chaos only, never in "
+                       "production";
+  }
   storage::WalOptions wal_options;
   // The replica's WAL callback only posts a notice to its loop.
   wal_options.callbacks_on_wal_thread = true;
+  if (config_.unsafe_planted_bug == PlantedServerBug::kAckBeforeFsync) {
+    wal_options.unsafe_ack_before_sync = kPlantedWritePeriod;
+  }
   Result<std::unique_ptr<storage::Wal>> wal =
       storage::Wal::Open(config_.data_dir + "/wal", wal_options);
   if (!wal.ok()) return wal.status();
@@ -343,6 +352,12 @@ int64_t Server::NewLeaseId() {
 void Server::ReadBarrier(std::function<void(Status)> done) {
   if (learner_.load()) {
     done(api::EtcdStatus(api::EtcdError::kNotSupportedForLearner));
+    return;
+  }
+  if (config_.unsafe_planted_bug == PlantedServerBug::kLocalReads) {
+    // The planted bug: no ReadIndex, no leader; whatever this member has
+    // applied is served, as for a serializable read.
+    done(Status::Ok());
     return;
   }
   replica_->ReadBarrier([this, done = std::move(done)](Status s) mutable {

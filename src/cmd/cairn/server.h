@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -86,6 +87,9 @@ class Server final : public api::LeaseBackend,
 
  private:
   static constexpr uint64_t kDataGroup = 1;
+  // --unsafe-planted-bug ack-before-fsync: how long the WAL holds writes it
+  // has already acknowledged (the window in which a kill -9 loses them).
+  static constexpr std::chrono::milliseconds kPlantedWritePeriod{1000};
   explicit Server(ServerConfig config) : config_(std::move(config)) {}
   Status Init();
   // The leader's answer to a lease query (LeaderQuery), or why there is none.
