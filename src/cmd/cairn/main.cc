@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <thread>
 
@@ -17,6 +18,8 @@
 
 namespace {
 constexpr int kShutdownDeadlineSeconds = 20;
+// The exit status after a failed write or fdatasync (docs/OPERATIONS.md).
+constexpr int kStorageFailedExit = 3;
 std::atomic<bool> g_stop{false};
 void OnSignal(int) {
   g_stop = true;
@@ -49,8 +52,22 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   // A member removed from the cluster stops by itself, as etcd's does.
-  while (!g_stop && !(*server)->removed())
+  while (!g_stop && !(*server)->removed()) {
+    if (Status health = (*server)->storage_health(); !health.ok()) {
+      // A member whose WAL failed acknowledges nothing more and cannot heal
+      // in place (the page cache may have dropped the failed pages): exit,
+      // so that the service manager restarts it from what is on disk,
+      // rather than linger looking alive. No graceful stop: everything
+      // acknowledged is already durable, and the stop could wait on the
+      // broken disk.
+      CAIRN_LOG(ERROR) << "cairn member " << config->name << ": storage failed ("
+                       << health.message() << "); exiting with status " << kStorageFailedExit
+                       << " to be restarted from what is on disk";
+      std::fflush(nullptr);
+      _exit(kStorageFailedExit);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   CAIRN_LOG(INFO) << "cairn member " << config->name << ": shutting down";
   // A clean stop hands leadership over and lets calls finish; if something
   // holds it up, stop anyway: everything acknowledged is already durable.

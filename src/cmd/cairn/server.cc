@@ -349,6 +349,10 @@ int64_t Server::NewLeaseId() {
   }
 }
 
+Status Server::storage_health() const {
+  return wal_ ? wal_->health() : Status::Ok();
+}
+
 void Server::ReadBarrier(std::function<void(Status)> done) {
   if (learner_.load()) {
     done(api::EtcdStatus(api::EtcdError::kNotSupportedForLearner));

@@ -51,6 +51,10 @@ class Server final : public api::LeaseBackend,
   // This member was removed from the cluster (it applied its own removal):
   // like etcd, it should stop.
   bool removed() const { return removed_.load(); }
+  // OK, or the error that stopped the WAL (a failed write or fdatasync).
+  // Nothing is acknowledged after one; only a restart, which recovers from
+  // what is on disk, brings the member back, so main exits on it.
+  Status storage_health() const;
 
   uint64_t member_id() const { return member_id_; }
   uint64_t cluster_id() const { return cluster_id_; }
