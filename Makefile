@@ -10,6 +10,9 @@ FUZZERS := wal_record_fuzz mvcc_key_fuzz
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_SECONDS ?= 600
 SEEDS ?= 0..999
+# `make chaos`: RUNS runs of DURATION seconds of faults each (tests/chaos).
+RUNS ?= 5
+CHAOS_DURATION ?= 60
 # Seconds per workload in `make bench`.
 DURATION ?= 10
 # Debian's Python, which has python3-matplotlib (a python3 earlier on PATH,
@@ -21,7 +24,7 @@ CMAKE_GEN := -G Ninja -Wno-dev
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps build build-asan build-fuzz test test-release test-asan fuzz-run fuzz sim sim-long bench bench-micro fmt lint run clean
+.PHONY: deps build build-asan build-fuzz test test-release test-asan fuzz-run fuzz sim sim-long chaos bench bench-micro fmt lint run clean
 
 deps:
 	@./scripts/deps.sh
@@ -73,6 +76,22 @@ fuzz: build-fuzz
 
 sim: build
 	$(RELEASE)/sim/cairn-sim --seeds $(SEEDS)
+
+# Longer fault-injection schedules on real processes, each with a fresh seed
+# (printed; replay one with tests/chaos/chaos.py --seed N). Reports land in
+# test-output/chaos/run-<time>-<n>; the totals are printed at the end.
+# `make chaos RUNS=20 DURATION=60` (DURATION here means seconds per run).
+chaos: build
+	@mkdir -p test-output/chaos
+	@stamp=$$(date +%Y%m%d-%H%M%S); failed=0; \
+	for n in $$(seq $(RUNS)); do \
+	  $(PYTHON) tests/chaos/chaos.py --cairn $(RELEASE)/src/cmd/cairn \
+	    --checker $(RELEASE)/check/cairn-check-history --stall-shim $(RELEASE)/tests/chaos/libcairn_chaos_stall.so --duration $(if $(filter command line,$(origin DURATION)),$(DURATION),$(CHAOS_DURATION)) \
+	    --out test-output/chaos/run-$$stamp-$$n >/dev/null || failed=$$((failed + 1)); \
+	  tail -n +1 test-output/chaos/run-$$stamp-$$n/summary.txt; \
+	done; \
+	$(PYTHON) tests/chaos/totals.py test-output/chaos; \
+	test $$failed -eq 0
 
 # `make sim-long SEEDS=0..9999` runs as many seeds as asked (default 10,000).
 sim-long: build

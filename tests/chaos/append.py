@@ -78,9 +78,12 @@ def check_appends(ops, final):
             bad.append("%s: duplicated element in the final list %s" % (k, v))
     for r in reads:
         for k, v in r["values"].items():
-            if v != final.get(k, [])[:len(v)]:
-                bad.append("read by client %d of %s saw %s, not a prefix of the final %s (no total order)" %
-                           (r["client"], k, v, final.get(k)))
+            whole = final.get(k, [])
+            if v != whole[:len(v)]:
+                n = next(i for i, (a, b) in enumerate(zip(v, whole + [None] * len(v))) if a != b)
+                bad.append("read by client %d of %s saw %d elements, which part from the final list (%d) at "
+                           "position %d: %s, not %s (no total order)" %
+                           (r["client"], k, len(v), len(whole), n, v[n], whole[n] if n < len(whole) else "its end"))
     for a in appends:
         for k in a["keys"]:
             present = a["element"] in position.get(k, {})

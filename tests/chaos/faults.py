@@ -6,7 +6,7 @@ import time
 
 NETWORK = ["partition-one", "partition-leader", "partition-halves", "partition-bridge", "partition-oneway",
            "loss", "delay", "reset"]
-PROCESS = ["kill", "kill-majority", "pause", "restart"]
+PROCESS = ["kill", "kill-majority", "kill-all", "pause", "restart"]
 CLOCK = ["clock"]
 DISK = ["disk-error", "disk-stall", "disk-full"]
 MEMBERSHIP = ["membership", "wipe-rejoin"]
@@ -92,6 +92,8 @@ class Fault:
             self.kill([rng.choice(members)])
         elif k == "kill-majority":
             self.kill(rng.sample(members, len(members) // 2 + 1))
+        elif k == "kill-all":
+            self.kill(members)  # the whole cluster crashes, as in a power cut
         elif k == "pause":
             m = self.leader() or rng.choice(members)
             m.pause()
