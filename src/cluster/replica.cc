@@ -58,15 +58,21 @@ Status Replica::Start() {
     if (g->snapshot.index > store_->applied_index()) {
       // The WAL recorded a snapshot from the leader that the store never
       // took in: it must still be waiting as the pending archive.
-      if (!std::filesystem::exists(paths_.pending)) {
+      std::string pending = paths_.Pending(g->snapshot.index);
+      if (!std::filesystem::exists(pending) && std::filesystem::exists(paths_.legacy_pending)) {
+        pending = paths_.legacy_pending;
+      }
+      if (!std::filesystem::exists(pending)) {
         return Status(Code::kDataLoss,
                       "group " + std::to_string(options_.group) + ": the log starts after a " +
                           "snapshot at index " + std::to_string(g->snapshot.index) +
                           " but the state machine is at " +
-                          std::to_string(store_->applied_index()) + " and " + paths_.pending +
+                          std::to_string(store_->applied_index()) + " and " + pending +
                           " is missing; remove this member's data directory and re-add it");
       }
-      if (Status s = RestorePending(*store_, paths_); !s.ok()) return s;
+      if (Status s = RestorePending(*store_, pending, g->snapshot.index, paths_); !s.ok()) {
+        return s;
+      }
       CAIRN_LOG(WARN) << "group " << options_.group << ": finished installing the snapshot at "
                       << g->snapshot.index << " that a restart interrupted";
     }
@@ -319,6 +325,12 @@ void Replica::Loop() {
     std::lock_guard<std::mutex> lock(mu_);
     info_.role = raft_->role();
     info_.term = raft_->term();
+    if (raft_->leader() != info_.leader && raft_->leader() != raft::kNoNode) {
+      ++info_.leader_changes;
+      CAIRN_LOG(INFO) << "group " << options_.group << ": leader is now " << std::hex
+                      << raft_->leader() << std::dec << " (term " << raft_->term() << ")"
+                      << (raft_->leader() == options_.id ? ", this member" : "");
+    }
     info_.leader = raft_->leader();
     info_.commit = raft_->commit();
     for (auto it = read_deadlines.begin(); it != read_deadlines.end();) {
@@ -419,7 +431,7 @@ void Replica::HandleReady() {
     done(status);
   if (rd.snapshot) {
     // Durable before the WAL records the snapshot point (see SnapshotPaths).
-    Status saved = SavePending(rd.snapshot->data, paths_);
+    Status saved = SavePending(rd.snapshot->data, rd.snapshot->meta.index, paths_);
     CAIRN_CHECK(saved.ok()) << "group " << options_.group
                             << ": cannot save a received snapshot: " << saved.message();
     CAIRN_LOG(INFO) << "group " << options_.group << ": received a snapshot at index "
@@ -521,7 +533,7 @@ void Replica::ApplyLoop() {
 
 void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
   if (wal_->acks_before_sync() && !WaitUntilOnDisk(meta.index, meta.term)) return;
-  Status s = RestorePending(*store_, paths_);
+  Status s = RestorePending(*store_, paths_.Pending(meta.index), meta.index, paths_);
   CAIRN_CHECK(s.ok()) << "group " << options_.group << ": cannot install the snapshot at "
                       << meta.index << ": " << s.message();
   last_snapshot_ = std::max(last_snapshot_, meta.index);

@@ -153,6 +153,9 @@ class Replica {
     raft::NodeId leader = raft::kNoNode;
     raft::Index commit = 0;
     raft::Index applied = 0;
+    // Times this member saw a leader it had not seen just before (etcd's
+    // leader_changes_seen: the first leader counts).
+    uint64_t leader_changes = 0;
   };
   Info info() const;
 
@@ -179,7 +182,7 @@ class Replica {
   using Event = std::variant<std::vector<raft::Message>, NewProposal, NewRead, Persisted,
                              NewSnapshot, HandOver, TransferTo>;
   // What the apply thread works through, in order: committed entries, and
-  // snapshots received from the leader (already durable as paths_.pending).
+  // snapshots received from the leader (already durable as paths_.Pending(index)).
   // And work asked with RunOnApplyThread.
   using ApplyTask = std::function<void(kv::MvccStore&)>;
   using ApplyItem = std::variant<std::vector<raft::Entry>, raft::SnapshotMeta, ApplyTask>;

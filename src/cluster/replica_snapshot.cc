@@ -10,7 +10,32 @@ namespace cairn::cluster {
 namespace fsys = std::filesystem;
 
 SnapshotPaths::SnapshotPaths(const std::string& state_dir)
-    : scratch(state_dir + ".snapshot-scratch"), pending(state_dir + ".snapshot-pending") {}
+    : scratch(state_dir + ".snapshot-scratch"),
+      legacy_pending(state_dir + ".snapshot-pending"),
+      state_dir_(state_dir) {}
+
+std::string SnapshotPaths::Pending(uint64_t index) const {
+  return state_dir_ + ".snapshot-pending-" + std::to_string(index);
+}
+
+namespace {
+
+// Removes the pending snapshots at or below `index` (and the legacy file).
+void RemovePendingUpTo(uint64_t index, const SnapshotPaths& paths) {
+  std::error_code ec;
+  fsys::remove(paths.legacy_pending, ec);
+  const fsys::path prefix(paths.Pending(0).substr(0, paths.Pending(0).size() - 1));
+  const std::string name_prefix = prefix.filename().string();
+  for (const auto& entry : fsys::directory_iterator(prefix.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(name_prefix, 0) != 0) continue;
+    const std::string digits = name.substr(name_prefix.size());
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (std::stoull(digits) <= index) fsys::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace
 
 Result<std::string> PackStore(kv::MvccStore& store, const SnapshotPaths& paths) {
   std::error_code ec;
@@ -28,26 +53,28 @@ Result<std::string> PackStore(kv::MvccStore& store, const SnapshotPaths& paths) 
   return data;
 }
 
-Status SavePending(const std::string& data, const SnapshotPaths& paths) {
+Status SavePending(const std::string& data, uint64_t index, const SnapshotPaths& paths) {
   std::error_code ec;
-  fsys::remove(paths.pending, ec);
-  const std::string tmp = paths.pending + ".tmp";
+  const std::string file = paths.Pending(index);
+  fsys::remove(file, ec);
+  const std::string tmp = file + ".tmp";
   fsys::remove(tmp, ec);
   if (Status s = storage::fs::WriteNewFile(tmp, data); !s.ok()) return s;
   if (Status s = storage::fs::SyncFile(tmp); !s.ok()) return s;
-  if (Status s = storage::fs::Rename(tmp, paths.pending); !s.ok()) return s;
-  return storage::fs::SyncDir(fsys::path(paths.pending).parent_path().string());
+  if (Status s = storage::fs::Rename(tmp, file); !s.ok()) return s;
+  return storage::fs::SyncDir(fsys::path(file).parent_path().string());
 }
 
-Status RestorePending(kv::MvccStore& store, const SnapshotPaths& paths) {
+Status RestorePending(kv::MvccStore& store, const std::string& file, uint64_t index,
+                      const SnapshotPaths& paths) {
   std::error_code ec;
   fsys::remove_all(paths.scratch, ec);
   fsys::create_directories(paths.scratch, ec);
   const std::string dir = paths.scratch + "/in";
-  if (Status s = storage::ExtractArchive(paths.pending, dir); !s.ok()) return s;
+  if (Status s = storage::ExtractArchive(file, dir); !s.ok()) return s;
   if (Status s = store.RestoreSnapshot(dir); !s.ok()) return s;
   fsys::remove_all(paths.scratch, ec);
-  fsys::remove(paths.pending, ec);
+  RemovePendingUpTo(index, paths);
   return Status::Ok();
 }
 
