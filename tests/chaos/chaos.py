@@ -136,16 +136,30 @@ def main():
 
         log("healing: every fault off, waiting for the cluster")
         crashes += faultlib.restart_dead(cluster, log)
-        cluster.wait_ready(90)
+        try:
+            cluster.wait_ready(90)
+        except RuntimeError as e:
+            # A finding in itself; the histories are still reported, but
+            # their final reads need a healthy cluster, so no verdict on them.
+            verdicts["recovery"] = verdict(["after healing: %s" % e])
+            log("RECOVERY FAILED: %s" % e)
+            dump_stacks(cluster, args.out, log)
+        crashes += faultlib.restart_dead(cluster, log)
         time.sleep(3)  # the workloads run on a healthy cluster for a moment
         stop.set()
         for c in clients:
             c.join(10)
+        histories = {w: hist[w].snapshot() for w in workloads}
+        if "recovery" in verdicts:
+            raise Unrecovered()
 
         # Final reads on the healed cluster: every acknowledged write must be there.
         if "register" in workloads:
             final_reads(cluster, hist["register"])
         histories = {w: hist[w].snapshot() for w in workloads}
+        harness_errors = [e for c in clients for e in c.harness_errors]
+        if harness_errors:
+            verdicts["harness"] = {"verdict": "error", "violations": harness_errors[:20]}
         if "register" in histories:
             verdicts["register"] = check_register(args.checker, args.out, histories["register"], log)
         if "append" in histories:
@@ -165,6 +179,8 @@ def main():
         if "lock" in histories:
             tokens = [int(v) for _, _, v, _ in history_of(cluster, FENCE, FENCE + b"\0") if v]
             verdicts["lock"] = verdict(check_locks(histories["lock"], tokens))
+    except Unrecovered:
+        pass
     finally:
         watch_stop.set() if "watch_stop" in locals() else None
         cluster.shutdown()
@@ -183,6 +199,23 @@ def main():
         print("FAILED: replay with --seed %d (data in %s)" % (seed, args.out))
         return 1
     return 0
+
+
+def dump_stacks(cluster, out, log):
+    """Every thread's stack of every running member, for a cluster that did
+    not come back (a deadlock or a stuck loop shows here)."""
+    for m in cluster.members.values():
+        if not m.alive():
+            continue
+        path = os.path.join(out, m.name + ".stacks.txt")
+        with open(path, "w") as f:
+            subprocess.run(["gdb", "-p", str(m.proc.pid), "-batch", "-ex", "thread apply all bt"],
+                           stdout=f, stderr=subprocess.STDOUT, timeout=120)
+        log("stacks of %s in %s" % (m.name, path))
+
+
+class Unrecovered(Exception):
+    """The cluster did not come back after healing: report, skip the checks."""
 
 
 def verdict(violations):

@@ -43,6 +43,7 @@ class Client(threading.Thread):
         self.channel = None
         self.address = None
         self.seq = 0
+        self.harness_errors = []
 
     def stubs(self):
         from etcd.etcdserverpb import rpc_pb2, rpc_pb2_grpc
@@ -82,6 +83,9 @@ class Client(threading.Thread):
                     continue
                 self.step(ch)
             except grpc.RpcError:
+                self.move_on()
+            except Exception as e:  # a harness bug: keep going, but report it
+                self.harness_errors.append("%s: %r" % (self.name, e))
                 self.move_on()
             rest = self.pace - (time.monotonic() - start)
             if rest > 0:

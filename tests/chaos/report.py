@@ -27,7 +27,8 @@ def write(out_dir, run, histories, faults, verdicts, crashes, t0_ns):
         "faults": faults,
         "crashes": crashes,
         "verdicts": verdicts,
-        "violations": sum(len(v.get("violations", [])) for v in verdicts.values()),
+        # Harness errors fail a run but are not the store's violations.
+        "violations": sum(len(v.get("violations", [])) for k, v in verdicts.items() if k != "harness"),
     }
     with open(os.path.join(out_dir, "report.json"), "w") as f:
         json.dump(summary, f, indent=1)

@@ -23,6 +23,8 @@ cluster_wait_ready "$CLUSTER_ENDPOINTS" 30 || exit 1
 kill -TERM "${CLUSTER_PIDS[1]}"; wait "${CLUSTER_PIDS[1]}" 2>/dev/null
 FIU_CTRL_FIFO="$WORK/fiu" LD_PRELOAD="$PRELOAD" cluster_start_member "$BIN" "$WORK" "$BASE" 1 "$CLUSTER_INITIAL"
 pid=${CLUSTER_PIDS[1]}
+# Should it never exit, it must not outlive the test.
+trap 'kill -KILL "$pid" 2>/dev/null; cluster_stop; tail -n 5 "$WORK"/n*.log' EXIT
 e1="127.0.0.1:$((BASE + 10))"
 cluster_wait_ready "$e1" 30 || exit 1
 ctl "$e1" put before-failure 1 >/dev/null || fail "put before the failure"
