@@ -3,7 +3,8 @@
 # local cairn cluster on loopback. Source it; it defines functions only.
 
 # cluster_start BIN DATA_DIR BASE_PORT N: member i (1..N) serves clients on
-# BASE_PORT + 10*i and peers on BASE_PORT + 10*i + 1, keeps its data in
+# BASE_PORT + 10*i, peers on BASE_PORT + 10*i + 1 and metrics and health
+# (HTTP) on BASE_PORT + 10*i + 2, keeps its data in
 # DATA_DIR/n<i> and logs to DATA_DIR/n<i>.log. Sets CLUSTER_PIDS and
 # CLUSTER_ENDPOINTS.
 cluster_start() {
@@ -28,6 +29,7 @@ cluster_start_member() {
   local client="http://127.0.0.1:$((base + 10 * i))" peer="http://127.0.0.1:$((base + 10 * i + 1))"
   "$bin" --name "n$i" --data-dir "$data/n$i" \
     --listen-client-urls "$client" --advertise-client-urls "$client" \
+    --listen-metrics-urls "http://127.0.0.1:$((base + 10 * i + 2))" \
     --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
     --initial-cluster "$initial" ${CLUSTER_FLAGS:-} >>"$data/n$i.log" 2>&1 &
   CLUSTER_PIDS[$i]=$!

@@ -18,10 +18,10 @@ cat <<MSG
 
 cairn: 3 members on loopback, data under ./$DATA (logs: $DATA/n1.log ...)
 
-  member  client endpoint    peer endpoint
-  n1      127.0.0.1:$((BASE + 10))    127.0.0.1:$((BASE + 11))
-  n2      127.0.0.1:$((BASE + 20))    127.0.0.1:$((BASE + 21))
-  n3      127.0.0.1:$((BASE + 30))    127.0.0.1:$((BASE + 31))
+  member  client endpoint    peer endpoint      metrics and health (HTTP)
+  n1      127.0.0.1:$((BASE + 10))    127.0.0.1:$((BASE + 11))    http://127.0.0.1:$((BASE + 12))/metrics
+  n2      127.0.0.1:$((BASE + 20))    127.0.0.1:$((BASE + 21))    http://127.0.0.1:$((BASE + 22))/metrics
+  n3      127.0.0.1:$((BASE + 30))    127.0.0.1:$((BASE + 31))    http://127.0.0.1:$((BASE + 32))/metrics
 
 Any etcd v3 client works. With Debian's etcdctl:
 
@@ -42,6 +42,12 @@ With Cairn's own CLI (build/release/src/cmd/cairnctl, docs/CAIRNCTL.md):
 With python3-etcd3:
 
   /usr/bin/python3 -c "import etcd3; c = etcd3.client(port=$((BASE + 20))); c.put('a', '1'); print(c.get('a'))"
+
+Health and metrics, as etcd serves them (docs/OPERATIONS.md):
+
+  curl -s http://127.0.0.1:$((BASE + 12))/health     # {"health":"true","reason":""}
+  curl -s http://127.0.0.1:$((BASE + 12))/readyz?verbose
+  curl -s http://127.0.0.1:$((BASE + 12))/metrics | grep -E '^etcd_server_(has|is)_leader'
 
 Kill a member (kill -9 <pid>) and the others carry on; restart it with the
 same flags (see ps) and it catches up. No dashboard yet (issue 7).

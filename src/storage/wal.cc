@@ -5,6 +5,7 @@
 #include <future>
 
 #include "base/logging.h"
+#include "base/metrics.h"
 #include "storage/wal_record.h"
 #include "storage/write_check.h"
 
@@ -308,6 +309,9 @@ Status Wal::WriteBatch(std::vector<Request>& batch) {
   stats_.bytes += prefix.size() + body.size();
   stats_.syncs++;
   stats_.sync_nanos += static_cast<uint64_t>(sync_nanos);
+  if (options_.fsync_seconds)
+    options_.fsync_seconds->Observe(static_cast<double>(sync_nanos) / 1e9);
+  if (options_.batch_records) options_.batch_records->Observe(static_cast<double>(encoded.size()));
   stats_.max_batch_records = std::max<uint64_t>(stats_.max_batch_records, encoded.size());
   DeleteCoveredSegments();
   return Status::Ok();

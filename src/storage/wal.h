@@ -21,6 +21,10 @@
 #include "storage/log_index.h"
 #include "storage/wal_recovery.h"
 
+namespace cairn::metrics {
+class Histogram;
+}
+
 namespace cairn::storage {
 
 struct WalOptions {
@@ -40,6 +44,10 @@ struct WalOptions {
   // wake-up less per batch on the write path. Callers that block in their
   // callbacks keep the default, so that waking them overlaps the next write.
   bool callbacks_on_wal_thread = false;
+  // Observed after each batch when set (the server's /metrics): seconds in
+  // fdatasync, and records per batch.
+  metrics::Histogram* fsync_seconds = nullptr;
+  metrics::Histogram* batch_records = nullptr;
   // UNSAFE, a planted bug for tests only (cairn --unsafe-planted-bug
   // ack-before-fsync; wal_ack_before_sync.cc). When non-zero, every
   // submission is reported durable at once, before a byte of it is written,

@@ -123,6 +123,7 @@ Result<std::vector<Member>> ParseInitialCluster(const std::string& spec, const s
 Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
   ServerConfig c;
   std::string listen_client, advertise_client, listen_peer, advertise_peer, config_file;
+  std::string listen_metrics;
   std::string planted_bug = "none";
   CLI::App app{"cairn: a strongly consistent key-value store speaking the etcd v3 API"};
   app.set_version_flag("--version", "cairn 0.1");
@@ -133,6 +134,8 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
   app.add_option("--listen-client-urls", listen_client, "URLs to serve clients on");
   app.add_option("--advertise-client-urls", advertise_client, "client URLs told to others");
   app.add_option("--listen-peer-urls", listen_peer, "URLs to serve peers on");
+  app.add_option("--listen-metrics-urls", listen_metrics,
+                 "URLs to serve /metrics, /health, /livez and /readyz on (plain HTTP)");
   app.add_option("--initial-advertise-peer-urls", advertise_peer, "peer URLs told to others");
   app.add_option("--initial-cluster", c.initial_cluster,
                  "name=peer-url,... of the initial members");
@@ -181,6 +184,7 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
       str("listen-client-urls", &listen_client);
       str("advertise-client-urls", &advertise_client);
       str("listen-peer-urls", &listen_peer);
+      str("listen-metrics-urls", &listen_metrics);
       str("initial-advertise-peer-urls", &advertise_peer);
       str("initial-cluster", &c.initial_cluster);
       str("initial-cluster-state", &c.initial_cluster_state);
@@ -204,6 +208,7 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
   if (!listen_client.empty()) c.listen_client_urls = SplitCommas(listen_client);
   if (!advertise_client.empty()) c.advertise_client_urls = SplitCommas(advertise_client);
   if (!listen_peer.empty()) c.listen_peer_urls = SplitCommas(listen_peer);
+  if (!listen_metrics.empty()) c.listen_metrics_urls = SplitCommas(listen_metrics);
   if (!advertise_peer.empty()) c.initial_advertise_peer_urls = SplitCommas(advertise_peer);
   if (c.data_dir.empty()) c.data_dir = c.name + ".cairn";
   if (c.initial_cluster.empty()) {
@@ -216,7 +221,7 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
     return Invalid("--election-timeout should be at least 5 times --heartbeat-interval");
   }
   if (c.max_txn_ops <= 0) return Invalid("--max-txn-ops must be positive");
-  for (const auto* urls : {&c.listen_client_urls, &c.listen_peer_urls}) {
+  for (const auto* urls : {&c.listen_client_urls, &c.listen_peer_urls, &c.listen_metrics_urls}) {
     for (const std::string& u : *urls) {
       if (Result<std::string> hp = HostPort(u); !hp.ok()) return hp.status();
     }

@@ -39,6 +39,9 @@ struct ServerConfig {
   std::vector<std::string> advertise_client_urls = {"http://localhost:2379"};
   std::vector<std::string> listen_peer_urls = {"http://localhost:2380"};
   std::vector<std::string> initial_advertise_peer_urls = {"http://localhost:2380"};
+  // Plain-HTTP URLs serving /metrics, /health, /livez and /readyz (etcd's
+  // --listen-metrics-urls); none by default.
+  std::vector<std::string> listen_metrics_urls;
   std::string initial_cluster;  // default: <name>=<initial advertise peer URLs>
   std::string initial_cluster_state = "new";
   std::string initial_cluster_token = "etcd-cluster";

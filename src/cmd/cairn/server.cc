@@ -30,9 +30,12 @@ Status Server::Init() {
                        "and will lose or misreport data; for tests/chaos only, never in "
                        "production";
   }
+  InitMetrics();
   storage::WalOptions wal_options;
   // The replica's WAL callback only posts a notice to its loop.
   wal_options.callbacks_on_wal_thread = true;
+  wal_options.fsync_seconds = wal_fsync_seconds_;
+  wal_options.batch_records = wal_batch_records_;
   if (config_.unsafe_planted_bug == PlantedServerBug::kAckBeforeFsync) {
     wal_options.unsafe_ack_before_sync = kPlantedWritePeriod;
   }
@@ -185,6 +188,14 @@ Status Server::Init() {
   client_builder.RegisterService(maintenance_service_.get());
   client_builder.RegisterService(cluster_service_.get());
   client_builder.RegisterService(auth_service_.get());
+  grpc_metrics_ = std::make_unique<api::GrpcMetrics>(
+      metrics_.get(),
+      std::vector<std::string>{"etcdserverpb.KV", "etcdserverpb.Watch", "etcdserverpb.Lease",
+                               "etcdserverpb.Cluster", "etcdserverpb.Maintenance",
+                               "etcdserverpb.Auth", "v3lockpb.Lock", "v3electionpb.Election"});
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(grpc_metrics_->Factory());
+  client_builder.experimental().SetInterceptorCreators(std::move(interceptors));
   client_server_ = client_builder.BuildAndStart();
   if (!client_server_) {
     return Status(Code::kUnavailable, "cannot listen for clients on " +
@@ -194,6 +205,8 @@ Status Server::Init() {
   if (grpc::HealthCheckServiceInterface* health = client_server_->GetHealthCheckService()) {
     health->SetServingStatus(true);
   }
+  RegisterScrapedMetrics();
+  if (Status s = StartMetricsListeners(); !s.ok()) return s;
   publisher_ = std::thread([this] { PublishLoop(); });
   CAIRN_LOG(INFO) << "cairn member " << config_.name << " (id " << std::hex << member_id_
                   << ", cluster " << cluster_id_ << std::dec << ") serving clients on "
@@ -212,6 +225,8 @@ void Server::Shutdown() {
     if (shut_down_) return;
     shut_down_ = true;
   }
+  // Probes and scrapes read everything below: they stop first.
+  metrics_http_.clear();
   {
     std::lock_guard<std::mutex> lock(publish_mu_);
     publish_stop_ = true;

@@ -15,6 +15,7 @@
 #include "api/auth_service.h"
 #include "api/cluster_service.h"
 #include "api/election_service.h"
+#include "api/grpc_metrics.h"
 #include "api/info_services.h"
 #include "api/kv_backend.h"
 #include "api/kv_service.h"
@@ -26,6 +27,8 @@
 #include "api/node_info.h"
 #include "api/watch_hub.h"
 #include "api/watch_service.h"
+#include "base/http_server.h"
+#include "base/metrics.h"
 #include "base/worker_pool.h"
 #include "cluster/grpc_transport.h"
 #include "cluster/grpc_transport_service.h"
@@ -145,6 +148,18 @@ class Server final : public api::LeaseBackend,
   std::condition_variable publish_cv_;
   bool publish_stop_ = false;  // publish_mu_
 
+  // Metrics (server_metrics.cc): made first, served last, stopped first.
+  void InitMetrics();
+  void RegisterScrapedMetrics();
+  Status StartMetricsListeners();
+  HttpResponse ServeHttp(const HttpRequest& request);
+  // A read barrier with etcd's request timeout, for /health and /readyz.
+  Status LinearizableReadCheck();
+  std::unique_ptr<metrics::Registry> metrics_;
+  metrics::Histogram* wal_fsync_seconds_ = nullptr;
+  metrics::Histogram* wal_batch_records_ = nullptr;
+  std::unique_ptr<api::GrpcMetrics> grpc_metrics_;  // outlives client_server_
+
   std::unique_ptr<storage::Wal> wal_;
   std::unique_ptr<cluster::GrpcTransport> transport_;
   std::unique_ptr<cluster::PeerService> peer_service_;
@@ -172,6 +187,7 @@ class Server final : public api::LeaseBackend,
   std::unique_ptr<api::AuthService> auth_service_;
   std::unique_ptr<grpc::Server> client_server_;
   std::unique_ptr<SpaceQuota> quota_;
+  std::vector<std::unique_ptr<HttpServer>> metrics_http_;
   std::atomic<uint64_t> snapshot_seq_{0};
   std::mutex shutdown_mu_;
   bool shut_down_ = false;
