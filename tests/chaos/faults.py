@@ -18,7 +18,6 @@ class Fault:
         self.kind, self.cluster, self.rng, self.log = kind, cluster, rng, log
         self.detail = ""
         self.may_crash = []
-        self.disabled_on_heal = None
 
     # --- helpers ---------------------------------------------------------
     def running(self):
@@ -110,11 +109,10 @@ class Fault:
             self.detail = "%s's wall clock %s" % (m.name, spec)
         elif k == "disk-error":
             m = rng.choice(members)
-            target = rng.choice(["posix/io/sync/*", "posix/io/rw/write", "posix/io/rw/pwrite"])
-            m.fiu("enable_random name=%s,probability=0.5" % target)
-            self.disabled_on_heal = (m, target)
+            kind = rng.choice(["sync", "write"])
+            m.fail_disk(kind)
             self.may_crash = [m]  # stopping on a failed write or sync is correct
-            self.detail = "%s: %s fails half the time" % (m.name, target)
+            self.detail = "%s: half of its %s calls on files fail with EIO" % (m.name, kind)
         elif k == "disk-stall":
             m = self.leader() or rng.choice(members)
             m.stall_disk(True)
@@ -177,12 +175,10 @@ class Fault:
         for m in members:
             m.set_clock("+0")
             m.stall_disk(False)
+            m.fail_disk(None)
             m.free_disk()
             if m.alive():
                 m.resume()
-        if self.disabled_on_heal:
-            m, target = self.disabled_on_heal
-            m.fiu("disable name=%s" % target)
         return restart_dead(c, self.log, expected=self.may_crash)
 
 

@@ -1,7 +1,8 @@
 """Cairn member processes for the chaos harness: each on its own small ext4
 filesystem (a loop device, so a disk can fill up and be wiped), optionally in
-its own network namespace, under libfiu's POSIX preload (disk faults on
-demand) and libfaketime (a clock that can be skewed and jumped)."""
+its own network namespace, under disk_fault_shim.cc (fsyncs that stall,
+writes and syncs that fail, on demand) and libfaketime (a clock that can be
+skewed and jumped)."""
 
 import glob
 import os
@@ -23,8 +24,6 @@ def find_library(patterns):
     return None
 
 
-FIU_PRELOADS = [find_library(["/usr/lib/*/fiu/fiu_run_preload.so", "/usr/lib/fiu/fiu_run_preload.so"]),
-                find_library(["/usr/lib/*/fiu/fiu_posix_preload.so", "/usr/lib/fiu/fiu_posix_preload.so"])]
 FAKETIME_LIB = find_library(["/usr/lib/*/faketime/libfaketime.so.1"])
 
 
@@ -36,6 +35,7 @@ class Member:
         self.image = os.path.join(cluster.work, "disks", self.name + ".img")
         self.clock_file = os.path.join(cluster.work, self.name + ".clock")
         self.stall_file = os.path.join(cluster.work, self.name + ".stall")
+        self.fail_file = os.path.join(cluster.work, self.name + ".fail")
         self.proxy_control = os.path.join(cluster.work, self.name + ".proxy.json")
         self.log_path = os.path.join(cluster.work, self.name + ".log")
         self.proc = None
@@ -107,13 +107,10 @@ class Member:
     def environment(self):
         env = {}
         preload = []
-        if all(FIU_PRELOADS):
-            preload += FIU_PRELOADS
-            env["FIU_CTRL_FIFO"] = os.path.join(self.cluster.work, "fiu-" + self.name)
-            env["FIU_ENABLE"] = ""
-        if self.cluster.stall_shim:
-            preload.append(self.cluster.stall_shim)
+        if self.cluster.disk_shim:
+            preload.append(self.cluster.disk_shim)
             env["CAIRN_CHAOS_STALL_FILE"] = self.stall_file
+            env["CAIRN_CHAOS_FAIL_FILE"] = self.fail_file
         if FAKETIME_LIB:
             preload.append(FAKETIME_LIB)
             if not os.path.exists(self.clock_file):
@@ -160,11 +157,20 @@ class Member:
         os.replace(self.proxy_control + ".tmp", self.proxy_control)
 
     def stall_disk(self, on):
-        """While on, the member's fsync and fdatasync wait (stall_shim.cc)."""
+        """While on, the member's fsync and fdatasync wait (disk_fault_shim.cc)."""
         if on:
             open(self.stall_file, "w").close()
         elif os.path.exists(self.stall_file):
             os.remove(self.stall_file)
+
+    def fail_disk(self, kind):
+        """Half of the member's "sync" or "write" calls on files fail with
+        EIO (disk_fault_shim.cc); None heals."""
+        if kind:
+            with open(self.fail_file, "w") as f:
+                f.write(kind)
+        elif os.path.exists(self.fail_file):
+            os.remove(self.fail_file)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -205,14 +211,6 @@ class Member:
     def exit_status(self):
         """None while running; the exit code (negative: signal) once dead."""
         return None if self.proc is None else self.proc.poll()
-
-    def fiu(self, command):
-        """Sends a libfiu control command (e.g. "enable name=posix/io/sync/*")."""
-        if not self.alive() or not all(FIU_PRELOADS):
-            return False
-        r = sh("fiu-ctrl", "-c", command, "-f", os.path.join(self.cluster.work, "fiu-" + self.name),
-               str(self.proc.pid), check=False)
-        return r.returncode == 0
 
     def shutdown(self):
         self.kill()
