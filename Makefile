@@ -86,7 +86,7 @@ chaos: build
 	@stamp=$$(date +%Y%m%d-%H%M%S); failed=0; \
 	for n in $$(seq $(RUNS)); do \
 	  $(PYTHON) tests/chaos/chaos.py --cairn $(RELEASE)/src/cmd/cairn \
-	    --checker $(RELEASE)/check/cairn-check-history --disk-shim $(RELEASE)/tests/chaos/libcairn_chaos_disk.so --duration $(if $(filter command line,$(origin DURATION)),$(DURATION),$(CHAOS_DURATION)) \
+	    --checker $(RELEASE)/check/cairn-check-history --fault-shim $(RELEASE)/tests/chaos/libcairn_chaos_faults.so --duration $(if $(filter command line,$(origin DURATION)),$(DURATION),$(CHAOS_DURATION)) \
 	    --out test-output/chaos/run-$$stamp-$$n >/dev/null || failed=$$((failed + 1)); \
 	  tail -n +1 test-output/chaos/run-$$stamp-$$n/summary.txt; \
 	done; \

@@ -42,8 +42,8 @@ def parse():
     p.add_argument("--planted-bug", default="none", help="none, local-reads or ack-before-fsync")
     p.add_argument("--expect-violation", action="store_true", help="succeed only if a violation is found")
     p.add_argument("--fault-seconds", default="3,8", help="min,max length of one fault")
-    p.add_argument("--disk-shim", help="disk_fault_shim.cc built (libcairn_chaos_disk.so), for disk-error "
-                   "and disk-stall")
+    p.add_argument("--fault-shim", help="the harness's preload (libcairn_chaos_faults.so: disk_fault_shim.cc, "
+                   "clock_shim.cc), for disk-error, disk-stall and clock")
     p.add_argument("--loopback", action="store_true", help="no network namespaces even if permitted")
     return p.parse_args()
 
@@ -74,11 +74,11 @@ def main():
         kinds = [k for k in kinds if k not in faultlib.NETWORK]
         log("%s: skipping the network faults %s" % (
             "--loopback" if args.loopback else "no permission for network namespaces", ", ".join(skipped)))
-    for k in ("disk-error", "disk-stall"):
-        if not args.disk_shim and k in kinds:
+    for k in ("disk-error", "disk-stall", "clock"):
+        if not args.fault_shim and k in kinds:
             skipped.append(k)
             kinds.remove(k)
-            log("no --disk-shim: skipping %s" % k)
+            log("no --fault-shim: skipping %s" % k)
     if os.geteuid() != 0 and "disk-full" in kinds:
         skipped.append("disk-full")
         kinds.remove("disk-full")
@@ -88,7 +88,7 @@ def main():
     load_stubs(os.path.join(args.out, "stubs"))
     cluster = Cluster(os.path.abspath(args.cairn), os.path.abspath(args.out), use_netns, args.planted_bug,
                       base_port=40000 + (os.getpid() % 100) * 100, log=log,
-                      disk_shim=os.path.abspath(args.disk_shim) if args.disk_shim else None)
+                      fault_shim=os.path.abspath(args.fault_shim) if args.fault_shim else None)
     verdicts, histories, fault_log, crashes = {}, {}, [], []
     try:
         cluster.start(args.members)

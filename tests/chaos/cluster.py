@@ -32,9 +32,9 @@ def rpc():
 
 
 class Cluster:
-    def __init__(self, binary, work, use_netns, planted_bug="none", base_port=0, log=print, disk_shim=None):
+    def __init__(self, binary, work, use_netns, planted_bug="none", base_port=0, log=print, fault_shim=None):
         self.binary, self.work = binary, work
-        self.disk_shim = disk_shim
+        self.fault_shim = fault_shim
         self.planted_bug = planted_bug
         self.python = sys.executable
         self.lab = Lab("%02x" % (os.getpid() % 251)) if use_netns else None

@@ -104,9 +104,9 @@ class Fault:
             self.detail = "graceful restart of %s" % m.name
         elif k == "clock":
             m = rng.choice(members)
-            spec = rng.choice(["+30s", "-30s", "+300s", "-120s", "+1d"])
-            m.set_clock(spec)
-            self.detail = "%s's wall clock %s" % (m.name, spec)
+            seconds = rng.choice([30, -30, 300, -120, 86400])
+            m.set_clock(seconds)
+            self.detail = "%s's wall clock %+d s" % (m.name, seconds)
         elif k == "disk-error":
             m = rng.choice(members)
             kind = rng.choice(["sync", "write"])
@@ -173,7 +173,7 @@ class Fault:
                 c.lab.heal(m.i)
                 m.set_proxy({"delay_ms": 0, "jitter_ms": 0, "reset_per_s": 0.0})
         for m in members:
-            m.set_clock("+0")
+            m.set_clock(0)
             m.stall_disk(False)
             m.fail_disk(None)
             m.free_disk()

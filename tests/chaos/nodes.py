@@ -1,10 +1,9 @@
 """Cairn member processes for the chaos harness: each on its own small ext4
 filesystem (a loop device, so a disk can fill up and be wiped), optionally in
-its own network namespace, under disk_fault_shim.cc (fsyncs that stall,
-writes and syncs that fail, on demand) and libfaketime (a clock that can be
-skewed and jumped)."""
+its own network namespace, under the harness's preload: disk_fault_shim.cc
+(fsyncs that stall, writes and syncs that fail, on demand) and clock_shim.cc
+(a wall clock that can be skewed and jumped)."""
 
-import glob
 import os
 import signal
 import subprocess
@@ -14,17 +13,6 @@ from netlab import CLIENT_PORT, PEER_PORT, PROXY_MARK, PROXY_PORT, sh
 
 DISK_MB = 768  # a sparse image: room for a few 64 MiB WAL segments and snapshots
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def find_library(patterns):
-    for p in patterns:
-        hits = sorted(glob.glob(p))
-        if hits:
-            return hits[0]
-    return None
-
-
-FAKETIME_LIB = find_library(["/usr/lib/*/faketime/libfaketime.so.1"])
 
 
 class Member:
@@ -107,26 +95,20 @@ class Member:
     def environment(self):
         env = {}
         preload = []
-        if self.cluster.disk_shim:
-            preload.append(self.cluster.disk_shim)
+        if self.cluster.fault_shim:
+            preload.append(self.cluster.fault_shim)
             env["CAIRN_CHAOS_STALL_FILE"] = self.stall_file
             env["CAIRN_CHAOS_FAIL_FILE"] = self.fail_file
-        if FAKETIME_LIB:
-            preload.append(FAKETIME_LIB)
-            if not os.path.exists(self.clock_file):
-                self.set_clock("+0")
-            env["FAKETIME_TIMESTAMP_FILE"] = self.clock_file
-            env["FAKETIME_NO_CACHE"] = "1"
-            # Only the wall clock: CLOCK_MONOTONIC never jumps on real machines.
-            env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+            env["CAIRN_CHAOS_CLOCK_FILE"] = self.clock_file
         if preload:
             env["LD_PRELOAD"] = " ".join(preload)
         return ["%s=%s" % kv for kv in sorted(env.items())]
 
-    def set_clock(self, spec):
-        """libfaketime's offset syntax: "+30s", "-10s", "+0"."""
+    def set_clock(self, seconds):
+        """The member's wall clock runs `seconds` ahead (behind if negative)
+        of the machine's (clock_shim.cc)."""
         with open(self.clock_file + ".tmp", "w") as f:
-            f.write(spec + "\n")
+            f.write("%d\n" % seconds)
         os.replace(self.clock_file + ".tmp", self.clock_file)
 
     def start(self, initial_cluster, state="new"):

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# A member whose WAL fails (fdatasync returns an error, injected with
-# libfiu) must exit with status 3 rather than linger alive and useless, and
-# come back whole when restarted. Usage: storage_failure_test.sh <cairn> <dir>
+# A member whose WAL fails (fdatasync returns EIO, injected with the chaos
+# harness's preload) must exit with status 3 rather than linger alive and
+# useless, and come back whole when restarted.
+# Usage: storage_failure_test.sh <cairn> <libcairn_chaos_faults.so> <dir>
 set -uo pipefail
 BIN=$(realpath "$1")
-WORK=$2
+SHIM=$(realpath "$2")
+WORK=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../../scripts/cluster.sh"
 rm -rf "$WORK" && mkdir -p "$WORK"
 # Ports 33000-35000, clear of the other tests.
 BASE=$((33000 + ($$ % 40) * 50))
 export ETCDCTL_API=3
-PRELOAD="/usr/lib/fiu/fiu_run_preload.so /usr/lib/fiu/fiu_posix_preload.so"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ctl() { etcdctl --command-timeout=5s --endpoints "$@"; }
@@ -19,9 +20,9 @@ ctl() { etcdctl --command-timeout=5s --endpoints "$@"; }
 cluster_start "$BIN" "$WORK" "$BASE" 3
 trap 'cluster_stop; tail -n 5 "$WORK"/n*.log' EXIT
 cluster_wait_ready "$CLUSTER_ENDPOINTS" 30 || exit 1
-# Member 1 again, under libfiu's POSIX preload.
+# Member 1 again, under the fault preload (fails syncs while $WORK/fail says so).
 kill -TERM "${CLUSTER_PIDS[1]}"; wait "${CLUSTER_PIDS[1]}" 2>/dev/null
-FIU_CTRL_FIFO="$WORK/fiu" LD_PRELOAD="$PRELOAD" cluster_start_member "$BIN" "$WORK" "$BASE" 1 "$CLUSTER_INITIAL"
+CAIRN_CHAOS_FAIL_FILE="$WORK/fail" LD_PRELOAD="$SHIM" cluster_start_member "$BIN" "$WORK" "$BASE" 1 "$CLUSTER_INITIAL"
 pid=${CLUSTER_PIDS[1]}
 # Should it never exit, it must not outlive the test.
 trap 'kill -KILL "$pid" 2>/dev/null; cluster_stop; tail -n 5 "$WORK"/n*.log' EXIT
@@ -29,7 +30,7 @@ e1="127.0.0.1:$((BASE + 10))"
 cluster_wait_ready "$e1" 30 || exit 1
 ctl "$e1" put before-failure 1 >/dev/null || fail "put before the failure"
 
-fiu-ctrl -c "enable name=posix/io/sync/*" -f "$WORK/fiu" "$pid" || fail "fiu-ctrl could not reach the member"
+echo sync >"$WORK/fail"
 # Writes go on (through the others); member 1 syncs them and fails.
 for i in $(seq 20); do ctl "$CLUSTER_ENDPOINTS" put "during-$i" x >/dev/null 2>&1; sleep 0.1; done
 status=none
