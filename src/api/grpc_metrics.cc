@@ -61,10 +61,10 @@ class InterceptorFactory : public grpc::experimental::ServerInterceptorFactoryIn
 
 const char* GrpcCodeName(int code) {
   static const char* const kNames[] = {
-      "OK",           "Canceled",         "Unknown",          "InvalidArgument",    "DeadlineExceeded",
-      "NotFound",     "AlreadyExists",    "PermissionDenied", "ResourceExhausted",  "FailedPrecondition",
-      "Aborted",      "OutOfRange",       "Unimplemented",    "Internal",           "Unavailable",
-      "DataLoss",     "Unauthenticated"};
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
   return code >= 0 && code < 17 ? kNames[code] : "Unknown";
 }
 
@@ -90,9 +90,8 @@ GrpcMetrics::GrpcMetrics(metrics::Registry* registry, const std::vector<std::str
       auto m = std::make_unique<Method>();
       m->service = service_name;
       m->name = md->name();
-      m->type = md->client_streaming()
-                    ? (md->server_streaming() ? "bidi_stream" : "client_stream")
-                    : (md->server_streaming() ? "server_stream" : "unary");
+      m->type = md->client_streaming() ? (md->server_streaming() ? "bidi_stream" : "client_stream")
+                                       : (md->server_streaming() ? "server_stream" : "unary");
       m->started = started_->With({m->type, m->service, m->name});
       m->handling = handling_->With({m->type, m->service, m->name});
       // OK is always exported; other codes once they happen.

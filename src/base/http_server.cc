@@ -183,7 +183,8 @@ void HttpServer::Serve(int fd) {
     parsed.path = target.substr(0, q);
     if (q != std::string::npos) parsed.query = target.substr(q + 1);
     if (method != "GET" && method != "HEAD") {
-      response = {405, "text/plain; charset=utf-8", "only GET and HEAD\n", {{"Allow", "GET, HEAD"}}};
+      response = {
+          405, "text/plain; charset=utf-8", "only GET and HEAD\n", {{"Allow", "GET, HEAD"}}};
     } else {
       response = handler_(parsed);
     }
@@ -192,7 +193,8 @@ void HttpServer::Serve(int fd) {
                      "\r\nContent-Type: " + response.content_type +
                      "\r\nContent-Length: " + std::to_string(response.body.size()) +
                      "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
-  for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : response.headers)
+    head += name + ": " + value + "\r\n";
   head += "Connection: close\r\n\r\n";
   if (method == "HEAD") {
     WriteAll(fd, head);

@@ -23,13 +23,16 @@ double Gauge::Value(uint64_t bits) {
 
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
-  for (size_t i = 1; i < bounds_.size(); ++i) CAIRN_CHECK(bounds_[i - 1] < bounds_[i]);
-  for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0, std::memory_order_relaxed);
+  for (size_t i = 1; i < bounds_.size(); ++i)
+    CAIRN_CHECK(bounds_[i - 1] < bounds_[i]);
+  for (size_t i = 0; i <= bounds_.size(); ++i)
+    counts_[i].store(0, std::memory_order_relaxed);
 }
 
 void Histogram::Observe(double value) {
   size_t i = 0;
-  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  while (i < bounds_.size() && value > bounds_[i])
+    ++i;
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   // The sum as a double in an atomic word: compare-and-swap until it lands.
   uint64_t old_bits = sum_bits_.load(std::memory_order_relaxed);
@@ -61,7 +64,8 @@ Histogram::Snapshot Histogram::snapshot() const {
 std::vector<double> ExponentialBuckets(double start, double factor, int count) {
   std::vector<double> out;
   double v = start;
-  for (int i = 0; i < count; ++i, v *= factor) out.push_back(v);
+  for (int i = 0; i < count; ++i, v *= factor)
+    out.push_back(v);
   return out;
 }
 
@@ -97,7 +101,8 @@ std::string FormatValue(double value) {
 
 Registry::Entry& Registry::Add(const std::string& name, const std::string& help, Type type) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& e : entries_) CAIRN_CHECK(e->name != name) << "metric " << name << " twice";
+  for (const auto& e : entries_)
+    CAIRN_CHECK(e->name != name) << "metric " << name << " twice";
   entries_.push_back(std::make_unique<Entry>());
   Entry& e = *entries_.back();
   e.name = name;

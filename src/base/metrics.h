@@ -82,7 +82,8 @@ class Family {
   template <typename Fn>
   void ForEach(Fn fn) const {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [values, metric] : children_) fn(values, *metric);
+    for (const auto& [values, metric] : children_)
+      fn(values, *metric);
   }
 
  private:

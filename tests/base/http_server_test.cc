@@ -1,12 +1,11 @@
 #include "base/http_server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <future>
@@ -38,7 +37,8 @@ std::string Exchange(int port, const std::string& request) {
   ::shutdown(fd, SHUT_WR);
   std::string out;
   char buf[1024];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, n);
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+    out.append(buf, n);
   ::close(fd);
   return out;
 }

@@ -37,7 +37,8 @@ TEST(Metrics, RendersTheTextExpositionFormat) {
 TEST(Metrics, HistogramBucketsAreCumulativeWithSumAndCount) {
   Registry r;
   Histogram* h = r.AddHistogram("cairn_wait_seconds", "Waits.", {0.001, 0.01, 0.1});
-  for (double v : {0.0005, 0.001, 0.002, 0.05, 3.0}) h->Observe(v);
+  for (double v : {0.0005, 0.001, 0.002, 0.05, 3.0})
+    h->Observe(v);
   std::string text = r.Render();
   EXPECT_NE(text.find("cairn_wait_seconds_bucket{le=\"0.001\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cairn_wait_seconds_bucket{le=\"0.01\"} 3\n"), std::string::npos) << text;
@@ -62,7 +63,8 @@ TEST(Metrics, ConcurrentUpdatesAreAllCounted) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(c->value(), 40000u);
   Histogram::Snapshot s = h->snapshot();
   EXPECT_EQ(s.count, 40000u);

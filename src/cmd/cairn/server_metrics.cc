@@ -34,7 +34,8 @@ ProcessStat ReadProcessStat() {
   if (paren == std::string::npos) return out;
   std::istringstream fields(text.substr(paren + 2));
   std::vector<std::string> f;
-  for (std::string x; fields >> x;) f.push_back(x);
+  for (std::string x; fields >> x;)
+    f.push_back(x);
   // f[0] is field 3 (state): field n is f[n - 3].
   if (f.size() < 22) return out;
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -78,10 +79,9 @@ bool HasQueryFlag(const std::string& query, const std::string& name) {
 void Server::InitMetrics() {
   metrics_ = std::make_unique<metrics::Registry>();
   // etcd's buckets: 1 ms to 8.192 s.
-  wal_fsync_seconds_ =
-      metrics_->AddHistogram("etcd_disk_wal_fsync_duration_seconds",
-                             "The latency distributions of fsync called by WAL.",
-                             metrics::ExponentialBuckets(0.001, 2, 14));
+  wal_fsync_seconds_ = metrics_->AddHistogram("etcd_disk_wal_fsync_duration_seconds",
+                                              "The latency distributions of fsync called by WAL.",
+                                              metrics::ExponentialBuckets(0.001, 2, 14));
   wal_batch_records_ = metrics_->AddHistogram(
       "cairn_wal_batch_records", "Records per WAL batch (one write and one fdatasync each).",
       metrics::ExponentialBuckets(1, 2, 14));
@@ -111,7 +111,8 @@ void Server::RegisterScrapedMetrics() {
   r.AddGaugeFunction("cairn_server_apply_lag_entries",
                      "Committed entries this member has not applied yet.", [this] {
                        cluster::Replica::Info i = replica_->info();
-                       return i.commit > i.applied ? static_cast<double>(i.commit - i.applied) : 0.0;
+                       return i.commit > i.applied ? static_cast<double>(i.commit - i.applied)
+                                                   : 0.0;
                      });
   r.AddGaugeFunction("etcd_server_quota_backend_bytes",
                      "Current backend storage quota size in bytes.",
@@ -119,19 +120,17 @@ void Server::RegisterScrapedMetrics() {
   r.AddGaugeFunction("etcd_mvcc_db_total_size_in_bytes",
                      "Total size of the underlying database physically allocated in bytes.",
                      [this] { return static_cast<double>(quota_->DbSize()); });
-  r.AddGaugeFunction("etcd_debugging_mvcc_current_revision",
-                     "The current revision of the store.",
+  r.AddGaugeFunction("etcd_debugging_mvcc_current_revision", "The current revision of the store.",
                      [this] { return static_cast<double>(replica_->store().current_revision()); });
-  r.AddGaugeFunction("etcd_debugging_mvcc_compact_revision",
-                     "The revision of the last compaction in the store.",
-                     [this] { return static_cast<double>(replica_->store().compacted_revision()); });
+  r.AddGaugeFunction(
+      "etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in the store.",
+      [this] { return static_cast<double>(replica_->store().compacted_revision()); });
   r.AddGaugeFunction("cairn_server_alarms", "Alarms raised in the cluster (NOSPACE, CORRUPT).",
                      [this] {
                        Result<kv::Alarms> a = replica_->store().RaisedAlarms();
                        return a.ok() ? static_cast<double>(a->size()) : 0.0;
                      });
-  r.AddCounterFunction("etcd_disk_wal_write_bytes_total",
-                       "Total number of bytes written in WAL.",
+  r.AddCounterFunction("etcd_disk_wal_write_bytes_total", "Total number of bytes written in WAL.",
                        [this] { return static_cast<double>(wal_->stats().bytes); });
   r.AddCounterFunction("cairn_wal_syncs_total", "fdatasync calls made by the WAL.",
                        [this] { return static_cast<double>(wal_->stats().syncs); });
@@ -140,16 +139,15 @@ void Server::RegisterScrapedMetrics() {
   r.AddGaugeFunction("cairn_wal_waiting_for_space",
                      "1 while the WAL waits for free disk space, else 0.",
                      [this] { return wal_->waiting_for_space().empty() ? 0.0 : 1.0; });
-  r.AddCounterFunction("cairn_network_peer_sent_messages_total",
-                       "Raft messages sent to peers.",
+  r.AddCounterFunction("cairn_network_peer_sent_messages_total", "Raft messages sent to peers.",
                        [this] { return static_cast<double>(transport_->stats().messages_sent); });
-  r.AddCounterFunction("cairn_network_peer_dropped_messages_total",
-                       "Raft messages dropped (queue full, peer unreachable, failed write).", [this] {
-                         cluster::GrpcTransport::Stats s = transport_->stats();
-                         return static_cast<double>(s.dropped_queue_full + s.dropped_unreachable +
-                                                    s.dropped_failed_write +
-                                                    s.dropped_unknown_peer);
-                       });
+  r.AddCounterFunction(
+      "cairn_network_peer_dropped_messages_total",
+      "Raft messages dropped (queue full, peer unreachable, failed write).", [this] {
+        cluster::GrpcTransport::Stats s = transport_->stats();
+        return static_cast<double>(s.dropped_queue_full + s.dropped_unreachable +
+                                   s.dropped_failed_write + s.dropped_unknown_peer);
+      });
   r.AddGaugeFunction("process_resident_memory_bytes", "Resident memory size in bytes.",
                      [] { return ReadProcessStat().resident_bytes; });
   r.AddGaugeFunction("process_virtual_memory_bytes", "Virtual memory size in bytes.",
@@ -159,7 +157,8 @@ void Server::RegisterScrapedMetrics() {
   r.AddGaugeFunction("process_start_time_seconds",
                      "Start time of the process since unix epoch in seconds.",
                      [] { return ReadProcessStat().start_time_seconds; });
-  r.AddGaugeFunction("process_open_fds", "Number of open file descriptors.", [] { return OpenFds(); });
+  r.AddGaugeFunction("process_open_fds", "Number of open file descriptors.",
+                     [] { return OpenFds(); });
   r.AddGaugeFunction("process_max_fds", "Maximum number of open file descriptors.", [] {
     rlimit l{};
     getrlimit(RLIMIT_NOFILE, &l);
@@ -240,7 +239,8 @@ HttpResponse Server::ServeHttp(const HttpRequest& request) {
       Status corrupt = Status::Ok();
       if (alarms.ok()) {
         for (const auto& a : *alarms) {
-          if (a.alarm() == etcdserverpb::CORRUPT) corrupt = Status(Code::kDataLoss, "alarm CORRUPT");
+          if (a.alarm() == etcdserverpb::CORRUPT)
+            corrupt = Status(Code::kDataLoss, "alarm CORRUPT");
         }
       }
       checks.emplace_back("data_corruption", corrupt);
@@ -250,7 +250,8 @@ HttpResponse Server::ServeHttp(const HttpRequest& request) {
     std::string verbose;
     for (const auto& [name, s] : checks) {
       ok = ok && s.ok();
-      verbose += (s.ok() ? "[+]" : "[-]") + name + (s.ok() ? " ok\n" : " failed: " + s.message() + "\n");
+      verbose +=
+          (s.ok() ? "[+]" : "[-]") + name + (s.ok() ? " ok\n" : " failed: " + s.message() + "\n");
     }
     if (ok) return Text(200, HasQueryFlag(request.query, "verbose") ? verbose + "ok\n" : "ok\n");
     return Text(503, verbose + request.path.substr(1) + " check failed\n");
