@@ -81,8 +81,14 @@ class Member:
                "--listen-peer-urls", self.peer_url(), "--initial-advertise-peer-urls", self.peer_url(),
                "--initial-cluster", initial_cluster, "--initial-cluster-state", state,
                "--initial-cluster-token", "chaos", "--heartbeat-interval", "100",
-               "--election-timeout", "1000", "--snapshot-count", "500",
-               "--experimental-snapshot-catchup-entries", "100"]
+               "--election-timeout", "1000",
+               # Snapshots every few seconds under the workloads, so that
+               # catching up by snapshot happens in every run; the log kept
+               # behind one (etcd's default) lets a member that has just
+               # installed one catch up from the log. With 100 kept (and 500
+               # between snapshots) a member restarted under load never
+               # caught up: each snapshot was stale once installed.
+               "--snapshot-count", "2000", "--experimental-snapshot-catchup-entries", "5000"]
         if c.planted_bug != "none":
             cmd += ["--unsafe-planted-bug", c.planted_bug]
         # `env` rather than Popen's env: the preloads must reach cairn only,

@@ -153,7 +153,9 @@ class Server final : public api::LeaseBackend,
   void RegisterScrapedMetrics();
   Status StartMetricsListeners();
   HttpResponse ServeHttp(const HttpRequest& request);
-  // A read barrier with etcd's request timeout, for /health and /readyz.
+  // A one-key read of this member's store, and the same after a read
+  // barrier with etcd's request timeout: the health checks' reads.
+  Status LocalReadCheck();
   Status LinearizableReadCheck();
   std::unique_ptr<metrics::Registry> metrics_;
   metrics::Histogram* wal_fsync_seconds_ = nullptr;
