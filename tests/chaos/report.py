@@ -27,8 +27,11 @@ def write(out_dir, run, histories, faults, verdicts, crashes, t0_ns):
         "faults": faults,
         "crashes": crashes,
         "verdicts": verdicts,
-        # Harness errors fail a run but are not the store's violations.
-        "violations": sum(len(v.get("violations", [])) for k, v in verdicts.items() if k != "harness"),
+        # Safety only: a cluster that did not come back (recovery) and harness
+        # errors fail a run but are not violations of what the store promises.
+        "violations": sum(len(v.get("violations", [])) for k, v in verdicts.items()
+                          if k not in ("harness", "recovery")),
+        "recovered": "recovery" not in verdicts,
     }
     with open(os.path.join(out_dir, "report.json"), "w") as f:
         json.dump(summary, f, indent=1)
