@@ -93,12 +93,14 @@ class Cluster:
                 last = e
         raise last or RuntimeError("no member running")
 
-    def wait_ready(self, seconds):
-        """Until a linearizable read succeeds on every running member."""
+    def wait_ready(self, seconds, majority_only=False):
+        """Until a linearizable read succeeds on every running member (or on
+        a majority of them)."""
         rpc_pb2, _ = rpc()
         deadline = time.time() + seconds
         pending = {i for i, m in self.members.items() if m.alive()}
-        while pending and time.time() < deadline:
+        allowed = (len(pending) - 1) // 2 if majority_only else 0
+        while len(pending) > allowed and time.time() < deadline:
             for i in list(pending):
                 try:
                     self.call(i, "KV", "Range", rpc_pb2.RangeRequest(key=b"chaos-ready"), 1.0)
@@ -106,7 +108,7 @@ class Cluster:
                 except grpc.RpcError:
                     pass
             time.sleep(0.2)
-        if pending:
+        if len(pending) > allowed:
             raise RuntimeError("members %s not ready within %ds" % (sorted(pending), seconds))
 
     def member_list(self):
