@@ -184,9 +184,6 @@ class Cluster:
         m.unmount()
         del self.members[m.i]
 
-    def voters(self):
-        return [x for x in self.member_list() if not x.isLearner]
-
     def shutdown(self):
         for m in self.members.values():
             m.shutdown()

@@ -202,10 +202,6 @@ def restart_dead(cluster, log, expected=()):
     return crashes
 
 
-def network_kinds_needing_netns():
-    return set(NETWORK)
-
-
 def schedule(rng, kinds, duration, fault_seconds=(3, 8), quiet_seconds=(1, 3)):
     """(offset, kind, length) tuples covering `duration`, every kind once
     before any repeats (shuffled rounds), and every kind at least once."""

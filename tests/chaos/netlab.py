@@ -19,13 +19,11 @@ PROXY_MARK = 0x7C
 HOST_OCTET = 100
 
 
-def sh(*args, check=True, quiet=False):
+def sh(*args, check=True):
     """Runs a command; raises with its stderr when check and it fails."""
     r = subprocess.run(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if check and r.returncode != 0:
         raise RuntimeError("%s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr.strip()))
-    if not quiet and r.returncode != 0:
-        pass
     return r
 
 
