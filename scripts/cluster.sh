@@ -23,11 +23,11 @@ cluster_start() {
 }
 
 # cluster_start_member BIN DATA_DIR BASE_PORT I INITIAL_CLUSTER
-# (extra flags for every member: $CLUSTER_FLAGS)
+# (extra flags for every member: $CLUSTER_FLAGS; extra environment: $CLUSTER_ENV)
 cluster_start_member() {
   local bin=$1 data=$2 base=$3 i=$4 initial=$5
   local client="http://127.0.0.1:$((base + 10 * i))" peer="http://127.0.0.1:$((base + 10 * i + 1))"
-  "$bin" --name "n$i" --data-dir "$data/n$i" \
+  env ${CLUSTER_ENV:-} "$bin" --name "n$i" --data-dir "$data/n$i" \
     --listen-client-urls "$client" --advertise-client-urls "$client" \
     --listen-metrics-urls "http://127.0.0.1:$((base + 10 * i + 2))" \
     --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   etcd-client etcd-server python3-etcd3
   python3-matplotlib python3-grpcio python3-protobuf
+  chromium  # headless, for the dashboard test (tests/integration/dashboard_check.py)
   iproute2 iptables e2fsprogs util-linux gdb
   clang libclang-rt-dev
 )

@@ -116,6 +116,19 @@ metrics::Counter* GrpcMetrics::Handled(Method* m, int code) {
   return c;
 }
 
+GrpcMetrics::Totals GrpcMetrics::UnaryTotals() const {
+  Totals t;
+  for (const auto& [path, m] : methods_) {
+    if (m->type != "unary") continue;
+    for (const auto& handled : m->handled) {
+      const metrics::Counter* c = handled.load(std::memory_order_acquire);
+      if (c != nullptr) t.completed += c->value();
+    }
+    metrics::Accumulate(&t.handling, m->handling->snapshot());
+  }
+  return t;
+}
+
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> GrpcMetrics::Factory() {
   return std::make_unique<InterceptorFactory>(this);
 }

@@ -37,6 +37,14 @@ class GrpcMetrics {
   // The child of grpc_server_handled_total for this method and code.
   metrics::Counter* Handled(Method* m, int code);
 
+  // Every unary method together: calls completed (any code) and their
+  // handling latencies. Streams are left out: a watch lasts for hours.
+  struct Totals {
+    uint64_t completed = 0;
+    metrics::Histogram::Snapshot handling;
+  };
+  Totals UnaryTotals() const;
+
  private:
   metrics::Family<metrics::Counter>* started_;
   metrics::Family<metrics::Counter>* handled_;

@@ -61,6 +61,37 @@ Histogram::Snapshot Histogram::snapshot() const {
   return s;
 }
 
+void Accumulate(Histogram::Snapshot* sum, const Histogram::Snapshot& more) {
+  if (sum->cumulative.empty()) {
+    *sum = more;
+    return;
+  }
+  CAIRN_CHECK(sum->bounds == more.bounds) << "histograms with different buckets";
+  for (size_t i = 0; i < sum->cumulative.size(); ++i)
+    sum->cumulative[i] += more.cumulative[i];
+  sum->sum += more.sum;
+  sum->count += more.count;
+}
+
+double QuantileBetween(const Histogram::Snapshot& earlier, const Histogram::Snapshot& later,
+                       double q) {
+  auto before = [&](size_t i) { return earlier.cumulative.empty() ? 0 : earlier.cumulative[i]; };
+  if (later.cumulative.empty()) return 0;
+  const uint64_t total = later.cumulative.back() - before(later.cumulative.size() - 1);
+  if (total == 0) return 0;
+  const double rank = q * static_cast<double>(total);
+  for (size_t i = 0; i < later.bounds.size(); ++i) {
+    const double upto = static_cast<double>(later.cumulative[i] - before(i));
+    if (upto < rank) continue;
+    const double below = i == 0 ? 0 : static_cast<double>(later.cumulative[i - 1] - before(i - 1));
+    const double lower = i == 0 ? 0 : later.bounds[i - 1];
+    const double in_bucket = upto - below;
+    if (in_bucket <= 0) return lower;
+    return lower + (later.bounds[i] - lower) * (rank - below) / in_bucket;
+  }
+  return later.bounds.empty() ? 0 : later.bounds.back();
+}
+
 std::vector<double> ExponentialBuckets(double start, double factor, int count) {
   std::vector<double> out;
   double v = start;

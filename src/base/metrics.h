@@ -61,6 +61,18 @@ class Histogram {
 // histograms).
 std::vector<double> ExponentialBuckets(double start, double factor, int count);
 
+// Adds `more` (a snapshot of a histogram with the same bounds) into `sum`;
+// an empty `sum` takes `more`'s bounds.
+void Accumulate(Histogram::Snapshot* sum, const Histogram::Snapshot& more);
+
+// The q-quantile of what a histogram observed between two of its snapshots
+// (`earlier` may be empty: from the start), interpolating linearly inside
+// the bucket that holds it, as Prometheus's histogram_quantile does. 0 when
+// nothing was observed; the highest finite bound when the quantile falls in
+// the +Inf bucket.
+double QuantileBetween(const Histogram::Snapshot& earlier, const Histogram::Snapshot& later,
+                       double q);
+
 enum class Type { kCounter, kGauge, kHistogram };
 
 // A named metric with fixed label names; children per label values.

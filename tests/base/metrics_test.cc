@@ -79,5 +79,41 @@ TEST(Metrics, LabelValuesAreEscaped) {
   EXPECT_EQ(ExponentialBuckets(0.001, 2, 3), (std::vector<double>{0.001, 0.002, 0.004}));
 }
 
+TEST(Metrics, QuantileInterpolatesInsideTheBucketAsPrometheusDoes) {
+  Registry r;
+  Histogram* h = r.AddHistogram("cairn_q", "q", {0.001, 0.01, 0.1, 1});
+  EXPECT_EQ(QuantileBetween({}, h->snapshot(), 0.99), 0) << "nothing observed";
+  for (int i = 0; i < 90; ++i)
+    h->Observe(0.005);
+  Histogram::Snapshot first = h->snapshot();
+  for (int i = 0; i < 10; ++i)
+    h->Observe(0.5);
+  Histogram::Snapshot second = h->snapshot();
+  // 50th of 90 in (0.001, 0.01]; 99th is the 9th of 10 in (0.1, 1].
+  EXPECT_NEAR(QuantileBetween({}, second, 0.5), 0.001 + 0.009 * 50 / 90, 1e-12);
+  EXPECT_NEAR(QuantileBetween({}, second, 0.99), 0.1 + 0.9 * 9 / 10, 1e-12);
+  // Between the snapshots only the ten slow ones count.
+  EXPECT_NEAR(QuantileBetween(first, second, 0.5), 0.1 + 0.9 * 5 / 10, 1e-12);
+  EXPECT_EQ(QuantileBetween(second, second, 0.5), 0) << "nothing new";
+  h->Observe(50);  // +Inf bucket
+  Histogram::Snapshot third = h->snapshot();
+  EXPECT_EQ(QuantileBetween(second, third, 0.99), 1) << "the highest finite bound";
+}
+
+TEST(Metrics, AccumulateAddsSnapshotsOfTheSameBuckets) {
+  Registry r;
+  Histogram* a = r.AddHistogram("cairn_a", "a", {1, 10});
+  Histogram* b = r.AddHistogram("cairn_b", "b", {1, 10});
+  a->Observe(0.5);
+  b->Observe(5);
+  b->Observe(50);
+  Histogram::Snapshot sum;
+  Accumulate(&sum, a->snapshot());
+  Accumulate(&sum, b->snapshot());
+  EXPECT_EQ(sum.cumulative, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(sum.count, 3u);
+  EXPECT_DOUBLE_EQ(sum.sum, 55.5);
+}
+
 }  // namespace
 }  // namespace cairn::metrics

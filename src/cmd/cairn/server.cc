@@ -16,6 +16,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
 }
 
 Status Server::Init() {
+  started_at_ = std::chrono::steady_clock::now();
   Result<std::vector<cmd::Member>> members =
       ParseInitialCluster(config_.initial_cluster, config_.initial_cluster_token);
   if (!members.ok()) return members.status();
@@ -188,6 +189,9 @@ Status Server::Init() {
   client_builder.RegisterService(maintenance_service_.get());
   client_builder.RegisterService(cluster_service_.get());
   client_builder.RegisterService(auth_service_.get());
+  diagnostics_service_ = std::make_unique<api::DiagnosticsService>(
+      [this](const cairnpb::TelemetryRequest& r) { return Telemetry(r.history_seconds()); });
+  client_builder.RegisterService(diagnostics_service_.get());
   grpc_metrics_ = std::make_unique<api::GrpcMetrics>(
       metrics_.get(),
       std::vector<std::string>{"etcdserverpb.KV", "etcdserverpb.Watch", "etcdserverpb.Lease",
@@ -205,6 +209,7 @@ Status Server::Init() {
   if (grpc::HealthCheckServiceInterface* health = client_server_->GetHealthCheckService()) {
     health->SetServingStatus(true);
   }
+  StartTelemetry();
   RegisterScrapedMetrics();
   if (Status s = StartMetricsListeners(); !s.ok()) return s;
   publisher_ = std::thread([this] { PublishLoop(); });
@@ -227,6 +232,7 @@ void Server::Shutdown() {
   }
   // Probes and scrapes read everything below: they stop first.
   metrics_http_.clear();
+  StopTelemetry();
   {
     std::lock_guard<std::mutex> lock(publish_mu_);
     publish_stop_ = true;

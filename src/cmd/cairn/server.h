@@ -14,6 +14,7 @@
 
 #include "api/auth_service.h"
 #include "api/cluster_service.h"
+#include "api/diagnostics_service.h"
 #include "api/election_service.h"
 #include "api/grpc_metrics.h"
 #include "api/info_services.h"
@@ -25,11 +26,13 @@
 #include "api/lock_service.h"
 #include "api/maintenance_backend.h"
 #include "api/node_info.h"
+#include "api/telemetry_recorder.h"
 #include "api/watch_hub.h"
 #include "api/watch_service.h"
 #include "base/http_server.h"
 #include "base/metrics.h"
 #include "base/worker_pool.h"
+#include "client/member_probe.h"
 #include "cluster/grpc_transport.h"
 #include "cluster/grpc_transport_service.h"
 #include "cluster/replica.h"
@@ -157,6 +160,22 @@ class Server final : public api::LeaseBackend,
   // barrier with etcd's request timeout: the health checks' reads.
   Status LocalReadCheck();
   Status LinearizableReadCheck();
+  // Telemetry (server_telemetry.cc): a reading a second, for the dashboard
+  // and cairnctl doctor (cairnpb.Diagnostics).
+  void StartTelemetry();
+  void StopTelemetry();
+  cairnpb::TelemetryResponse Telemetry(uint32_t history_seconds);
+  // The dashboard (server_dashboard.cc): / and /api/v1/cluster.
+  HttpResponse ServeDashboard(const HttpRequest& request);
+  std::string ClusterJson(uint32_t history_seconds);
+  api::TelemetryRecorder telemetry_;
+  std::chrono::steady_clock::time_point started_at_;
+  std::thread telemetry_thread_;
+  std::mutex telemetry_mu_;
+  std::condition_variable telemetry_cv_;
+  bool telemetry_stop_ = false;  // telemetry_mu_
+  std::unique_ptr<api::DiagnosticsService> diagnostics_service_;
+  client::ChannelCache dashboard_channels_;
   std::unique_ptr<metrics::Registry> metrics_;
   metrics::Histogram* wal_fsync_seconds_ = nullptr;
   metrics::Histogram* wal_batch_records_ = nullptr;

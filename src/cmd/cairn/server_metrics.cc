@@ -268,6 +268,9 @@ HttpResponse Server::ServeHttp(const HttpRequest& request) {
     if (ok) return Text(200, HasQueryFlag(request.query, "verbose") ? verbose + "ok\n" : "ok\n");
     return Text(503, verbose + request.path.substr(1) + " check failed\n");
   }
+  if (request.path == "/" || request.path == "/index.html" || request.path == "/api/v1/cluster") {
+    return ServeDashboard(request);
+  }
   return Text(404, "404 page not found\n");
 }
 

@@ -17,6 +17,8 @@ struct Cli {
   std::string output;  // empty: the command's default format
   // Set by the subcommand CLI11 selected; main runs it after parsing.
   std::function<Status()> action;
+  // What main exits with when the action succeeds (doctor's verdict).
+  int exit_status = 0;
 
   // A connection over every --endpoints entry (failover between them).
   Result<client::ConnectionOptions> Options() const;
@@ -43,5 +45,6 @@ void AddMemberCommands(CLI::App& app, Cli& cli);
 void AddEndpointCommands(CLI::App& app, Cli& cli);
 void AddClusterStatusCommand(CLI::App& app, Cli& cli);
 void AddMaintenanceCommands(CLI::App& app, Cli& cli);
+void AddDoctorCommand(CLI::App& app, Cli& cli);
 
 }  // namespace cairn::ctl

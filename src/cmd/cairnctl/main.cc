@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   cairn::ctl::AddEndpointCommands(app, cli);
   cairn::ctl::AddClusterStatusCommand(app, cli);
   cairn::ctl::AddMaintenanceCommands(app, cli);
+  cairn::ctl::AddDoctorCommand(app, cli);
 
   try {
     app.parse(argc, argv);
@@ -49,5 +50,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "Error: %s\n", status.message().c_str());
     return 1;
   }
-  return 0;
+  return cli.exit_status;
 }
