@@ -86,6 +86,11 @@ Result<etcdserverpb::LeaseTimeToLiveResponse> LeaseKeeper::TimeToLive(
   return resp;
 }
 
+size_t LeaseKeeper::active_leases() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lessor_.size();
+}
+
 void LeaseKeeper::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
@@ -96,6 +101,7 @@ void LeaseKeeper::Run() {
     std::vector<int64_t> expired =
         lessor_.Expired(now, options_.max_revokes_per_tick, options_.retry);
     if (expired.empty()) continue;
+    expired_total_.fetch_add(expired.size(), std::memory_order_relaxed);
     lock.unlock();
     for (int64_t id : expired) {
       CAIRN_LOG(INFO) << "leases: lease " << std::hex << id << std::dec

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -40,6 +41,11 @@ class LeaseKeeper {
 
   void Stop();
 
+  // For metrics: leases this member tracks (the whole lease table), and
+  // how many expired while it led (each then revoked).
+  size_t active_leases();
+  uint64_t expired_leases() const { return expired_total_.load(std::memory_order_relaxed); }
+
   // Leader-side answers with etcd's conventions: an unknown or expired
   // lease keeps alive with TTL 0, and lives TTL -1. kFailedPrecondition
   // when this member does not lead (the caller forwards to the leader).
@@ -59,6 +65,7 @@ class LeaseKeeper {
   bool stopping_ = false;
   Lessor lessor_;
   uint64_t synced_generation_ = UINT64_MAX;
+  std::atomic<uint64_t> expired_total_{0};
   std::thread thread_;
 };
 

@@ -250,4 +250,16 @@ size_t WatchHub::QueuedBytes(StreamId stream) const {
   return it == streams_.end() ? 0 : it->second->bytes;
 }
 
+WatchHub::Counts WatchHub::counts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Counts c;
+  c.streams = streams_.size();
+  for (const auto& [id, stream] : streams_) {
+    c.watchers += stream->watchers.size();
+    for (const auto& [watch_id, w] : stream->watchers)
+      c.unsynced += w->synced ? 0 : 1;
+  }
+  return c;
+}
+
 }  // namespace cairn::api

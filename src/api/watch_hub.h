@@ -73,6 +73,15 @@ class WatchHub {
   // Bytes of responses the stream has waiting (tests: the memory bound).
   size_t QueuedBytes(StreamId stream) const;
 
+  // For metrics: open streams, their watchers, and the watchers still
+  // catching up (etcd's slow watchers).
+  struct Counts {
+    size_t streams = 0;
+    size_t watchers = 0;
+    size_t unsynced = 0;
+  };
+  Counts counts() const;
+
  private:
   struct Watcher;
   struct Stream;

@@ -185,6 +185,14 @@ void Registry::AddCounterFunction(const std::string& name, const std::string& he
   Add(name, help, Type::kCounter).read = std::move(read);
 }
 
+void Registry::AddLabeledCounterFunction(const std::string& name, const std::string& help,
+                                         const std::string& label,
+                                         std::function<LabeledValues()> read) {
+  Entry& e = Add(name, help, Type::kCounter);
+  e.label = label;
+  e.read_labeled = std::move(read);
+}
+
 namespace {
 
 std::string Labels(const std::vector<std::string>& names, const std::vector<std::string>& values,
@@ -224,6 +232,9 @@ std::string Registry::Render() const {
     out += "# TYPE " + e->name + " " + TypeName(e->type) + "\n";
     if (e->read) {
       out += e->name + " " + FormatValue(e->read()) + "\n";
+    } else if (e->read_labeled) {
+      for (const auto& [value, count] : e->read_labeled())
+        out += e->name + Labels({e->label}, {value}) + " " + FormatValue(count) + "\n";
     } else if (e->counters) {
       e->counters->ForEach([&](const std::vector<std::string>& values, const Counter& c) {
         out += e->name + Labels(e->counters->label_names(), values) + " " +

@@ -122,6 +122,11 @@ class Registry {
                         std::function<double()> read);
   void AddCounterFunction(const std::string& name, const std::string& help,
                           std::function<double()> read);
+  // Counters with one label whose values are read at scrape time, e.g. per
+  // peer: `read` returns (label value, count) pairs from a bounded set.
+  using LabeledValues = std::vector<std::pair<std::string, double>>;
+  void AddLabeledCounterFunction(const std::string& name, const std::string& help,
+                                 const std::string& label, std::function<LabeledValues()> read);
 
   // Prometheus text exposition format 0.0.4, families in registration order.
   std::string Render() const;
@@ -135,6 +140,8 @@ class Registry {
     std::unique_ptr<Family<Gauge>> gauges;
     std::unique_ptr<Family<Histogram>> histograms;
     std::function<double()> read;
+    std::string label;
+    std::function<LabeledValues()> read_labeled;
   };
   Entry& Add(const std::string& name, const std::string& help, Type type);
 

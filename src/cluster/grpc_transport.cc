@@ -74,6 +74,7 @@ std::shared_ptr<GrpcTransport::Peer> GrpcTransport::MakePeer(raft::NodeId id,
     o.max_batch_bytes = options_.max_batch_bytes;
     o.backoff = options_.backoff;
     o.on_removed = options_.on_removed;
+    o.sent_bytes = peer->sent_bytes;
     // Distinct per (node, peer, lane), so that back-offs do not align.
     o.seed = options_.node_id * 0x9E3779B97F4A7C15ULL ^ id * 0xC2B2AE3D27D4EB4FULL ^ index;
     return std::make_shared<internal::Lane>(std::move(o), MakeChannel(options_, address),
@@ -148,6 +149,14 @@ GrpcTransport::Stats GrpcTransport::stats() const {
   s.dropped_unknown_peer = dropped_unknown_peer_;
   s.streams_started = counters_->streams_started;
   return s;
+}
+
+std::map<raft::NodeId, uint64_t> GrpcTransport::SentBytesByPeer() const {
+  std::shared_lock<std::shared_mutex> lock(peers_mu_);
+  std::map<raft::NodeId, uint64_t> out;
+  for (const auto& [id, peer] : peers_)
+    out[id] = peer->sent_bytes->load(std::memory_order_relaxed);
+  return out;
 }
 
 }  // namespace cairn::cluster

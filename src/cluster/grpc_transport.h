@@ -119,10 +119,14 @@ class GrpcTransport final : public Transport {
     uint64_t streams_started = 0;  // connection attempts, both lanes
   };
   Stats stats() const;
+  // Bytes of Raft batches written to each current peer (payload bytes, not
+  // the wire's framing).
+  std::map<raft::NodeId, uint64_t> SentBytesByPeer() const;
 
  private:
   struct Peer {
     std::string address;
+    std::shared_ptr<std::atomic<uint64_t>> sent_bytes = std::make_shared<std::atomic<uint64_t>>(0);
     std::shared_ptr<internal::Lane> control;
     std::shared_ptr<internal::Lane> bulk;
   };

@@ -209,6 +209,7 @@ void Lane::OnWriteDone(Stream* s, bool ok) {
     if (ok) {
       counters_->messages_sent += s->batch_messages;
       ++counters_->batches_sent;
+      if (options_.sent_bytes) *options_.sent_bytes += s->batch_bytes;
     } else {
       counters_->dropped_failed_write += s->batch_messages;
     }

@@ -57,6 +57,8 @@ struct LaneOptions {
   size_t max_batch_bytes = 0;
   BackoffOptions backoff;
   uint64_t seed = 1;
+  // Bytes of batches written to this peer, shared by its lanes (metrics).
+  std::shared_ptr<std::atomic<uint64_t>> sent_bytes;
   // The peer refused this node as removed from the cluster (kRemovedMessage).
   std::function<void()> on_removed;
 };

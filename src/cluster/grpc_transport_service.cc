@@ -172,6 +172,15 @@ grpc::Status PeerService::CheckCluster(uint64_t cluster_id) const {
 
 void PeerService::Deliver(cairnpb::MessageBatch& batch, const std::string& peer) {
   ++batches_;
+  {
+    std::lock_guard<std::mutex> lock(received_mu_);
+    auto it = received_bytes_.find(batch.from_node());
+    if (it != received_bytes_.end()) {
+      it->second += batch.ByteSizeLong();
+    } else if (received_bytes_.size() < kMaxSenders) {
+      received_bytes_[batch.from_node()] = batch.ByteSizeLong();
+    }
+  }
   std::vector<raft::Message> messages;
   messages.reserve(batch.messages_size());
   size_t malformed = 0;
@@ -279,6 +288,11 @@ grpc::ServerUnaryReactor* PeerService::ForwardBatch(grpc::CallbackServerContext*
   for (int i = 0; i < n; ++i)
     (*handler)(request->group_id(), request->requests(i), call->Completion(i));
   return call;
+}
+
+std::map<uint64_t, uint64_t> PeerService::ReceivedBytesByPeer() const {
+  std::lock_guard<std::mutex> lock(received_mu_);
+  return received_bytes_;
 }
 
 PeerService::Stats PeerService::stats() const {

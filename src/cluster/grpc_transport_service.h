@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -87,6 +88,8 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
     uint64_t forward_batches = 0;   // ForwardBatch calls
   };
   Stats stats() const;
+  // Bytes of Raft batches received from each node (payload bytes).
+  std::map<uint64_t, uint64_t> ReceivedBytesByPeer() const;
 
   grpc::ServerReadReactor<cairnpb::MessageBatch>* Send(grpc::CallbackServerContext* context,
                                                        cairnpb::SendResponse* response) override;
@@ -132,6 +135,10 @@ class PeerService final : public cairnpb::RaftPeer::CallbackService {
   std::atomic<uint64_t> refused_forwards_{0};
   std::atomic<uint64_t> forwards_{0};
   std::atomic<uint64_t> forward_batches_{0};
+  mutable std::mutex received_mu_;
+  // By sender; bounded (kMaxSenders) since the sender id is the peer's word.
+  std::map<uint64_t, uint64_t> received_bytes_;
+  static constexpr size_t kMaxSenders = 64;
 };
 
 }  // namespace cairn::cluster

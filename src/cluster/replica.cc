@@ -1,6 +1,7 @@
 #include "cluster/replica.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -47,6 +48,7 @@ Status Replica::Start() {
   // from both and restarts cleanly, instead of holding applied entries its
   // log lacks (a commit index past its last entry, which the core refuses).
   store_options.engine.unsafe_no_log = wal_->acks_before_sync();
+  store_options.commit_seconds = options_.backend_commit_seconds;
   Result<std::unique_ptr<kv::MvccStore>> store =
       kv::MvccStore::Open(options_.state_dir, store_options);
   if (!store.ok()) return store.status();
@@ -252,7 +254,9 @@ void Replica::ReadBarrier(ReadDone done) {
 
 Replica::Info Replica::info() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return info_;
+  Info i = info_;
+  i.pending = pending_count_;
+  return i;
 }
 
 void Replica::Loop() {
@@ -285,6 +289,7 @@ void Replica::Loop() {
           done(s);
       };
       uint64_t context = next_read_context_++;
+      counters_.read_index_rounds.fetch_add(1, std::memory_order_relaxed);
       Status s = raft_->ReadIndex(context);
       if (!s.ok()) {
         all(s);
@@ -355,6 +360,7 @@ void Replica::Handle(Event& event) {
     }
     Result<raft::ProposalId> id = raft_->Propose(std::move(proposal->data));
     if (!id.ok()) {
+      counters_.proposals_failed.fetch_add(1, std::memory_order_relaxed);
       {
         std::lock_guard<std::mutex> lock(mu_);
         --pending_count_;
@@ -386,6 +392,7 @@ void Replica::Handle(Event& event) {
   } else if (auto* transfer = std::get_if<TransferTo>(&event)) {
     transfer->started(raft_->TransferLeadership(transfer->target));
   } else if (auto* snap = std::get_if<NewSnapshot>(&event)) {
+    const size_t bytes = snap->data.size();
     Status s = raft_->CreateSnapshot(snap->index, std::move(snap->data));
     if (!s.ok()) {
       CAIRN_LOG(WARN) << "group " << options_.group << ": snapshot at " << snap->index
@@ -396,7 +403,9 @@ void Replica::Handle(Event& event) {
     storage::GroupWrite write;
     write.group = options_.group;
     write.snapshot = raft_->snapshot().meta;
-    CAIRN_LOG(INFO) << "group " << options_.group << ": snapshot at index " << snap->index;
+    counters_.snapshots_saved.fetch_add(1, std::memory_order_relaxed);
+    CAIRN_LOG(INFO) << "group " << options_.group << ": snapshot at index " << snap->index << " ("
+                    << bytes << " bytes)";
     wal_->Submit({std::move(write)}, [group = options_.group](Status st) {
       if (!st.ok()) CAIRN_LOG(ERROR) << "group " << group << ": " << st.message();
     });
@@ -406,6 +415,7 @@ void Replica::Handle(Event& event) {
 void Replica::HandleReady() {
   ready_ = raft_->GetReady();
   raft::Ready& rd = *ready_;
+  NoteSnapshotChunks(rd.messages);
   if (!rd.messages.empty()) transport_->Send(options_.group, std::move(rd.messages));
   std::vector<std::pair<ReadDone, Status>> answered;
   {
@@ -434,6 +444,9 @@ void Replica::HandleReady() {
     Status saved = SavePending(rd.snapshot->data, rd.snapshot->meta.index, paths_);
     CAIRN_CHECK(saved.ok()) << "group " << options_.group
                             << ": cannot save a received snapshot: " << saved.message();
+    counters_.snapshots_received.fetch_add(1, std::memory_order_relaxed);
+    counters_.snapshot_received_bytes.fetch_add(rd.snapshot->data.size(),
+                                                std::memory_order_relaxed);
     CAIRN_LOG(INFO) << "group " << options_.group << ": received a snapshot at index "
                     << rd.snapshot->meta.index << " (" << rd.snapshot->data.size() << " bytes)";
   }
@@ -478,9 +491,57 @@ void Replica::HandleReady() {
   });
 }
 
+void Replica::NoteSnapshotChunks(const std::vector<raft::Message>& messages) {
+  using Clock = std::chrono::steady_clock;
+  constexpr double kMiB = 1024.0 * 1024.0;
+  for (const raft::Message& m : messages) {
+    if (m.type != raft::MessageType::kSnapshot) continue;
+    counters_.snapshot_sent_bytes.fetch_add(m.snapshot_chunk.size(), std::memory_order_relaxed);
+    const auto now = Clock::now();
+    const auto key = std::make_pair(m.to, m.snapshot_meta.index);
+    if (m.snapshot_offset == 0) {
+      // A transfer (re)starts: forget this peer's earlier ones.
+      std::erase_if(transfers_, [&](const auto& t) { return t.first.first == m.to; });
+      transfers_[key] = Transfer{0, now, now};
+    }
+    Transfer& t = transfers_[key];
+    if (t.started == Clock::time_point{}) t.started = t.last_logged = now;
+    t.bytes += m.snapshot_chunk.size();
+    const double seconds = std::chrono::duration<double>(now - t.started).count();
+    const double rate = seconds > 0 ? static_cast<double>(t.bytes) / seconds : 0;
+    char line[160];
+    if (m.snapshot_done) {
+      counters_.snapshots_sent.fetch_add(1, std::memory_order_relaxed);
+      std::snprintf(line, sizeof line, "%.1f MiB in %.1f s (%.1f MiB/s)", t.bytes / kMiB, seconds,
+                    rate / kMiB);
+      CAIRN_LOG(INFO) << "group " << options_.group << ": sent the snapshot at index "
+                      << m.snapshot_meta.index << " to " << std::hex << m.to << std::dec << ": "
+                      << line;
+      transfers_.erase(key);
+    } else if (now - t.last_logged >= std::chrono::seconds(2)) {
+      // Progress, for transfers long enough to wonder about.
+      t.last_logged = now;
+      const raft::Snapshot& snap = raft_->snapshot();
+      const double total =
+          snap.meta.index == m.snapshot_meta.index ? static_cast<double>(snap.data.size()) : 0;
+      if (total > 0 && rate > 0) {
+        std::snprintf(line, sizeof line, "%.1f of %.1f MiB (%.0f%%), %.1f MiB/s, about %.0f s left",
+                      t.bytes / kMiB, total / kMiB, 100.0 * t.bytes / total, rate / kMiB,
+                      std::max(0.0, total - t.bytes) / rate);
+      } else {
+        std::snprintf(line, sizeof line, "%.1f MiB, %.1f MiB/s", t.bytes / kMiB, rate / kMiB);
+      }
+      CAIRN_LOG(INFO) << "group " << options_.group << ": sending the snapshot at index "
+                      << m.snapshot_meta.index << " to " << std::hex << m.to << std::dec << ": "
+                      << line;
+    }
+  }
+}
+
 void Replica::FinishReady() {
   raft::Ready& rd = *ready_;
   if (!rd.persisted_messages.empty()) {
+    NoteSnapshotChunks(rd.persisted_messages);
     transport_->Send(options_.group, std::move(rd.persisted_messages));
   }
   if (rd.snapshot || !rd.committed_entries.empty()) {
@@ -550,6 +611,7 @@ void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
       it = pending_.erase(it);
       --pending_count_;
     }
+    counters_.proposals_failed.fetch_add(lost.size(), std::memory_order_relaxed);
     for (auto it = waiting_reads_.begin(); it != waiting_reads_.end();) {
       if (it->index <= applied_) {
         reads.push_back(std::move(it->done));
@@ -655,6 +717,7 @@ void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
         proposals.emplace_back(std::move(it->second.done), std::move((*results)[i]));
       } else {
         proposals.emplace_back(std::move(it->second.done), LeaderChanged());
+        counters_.proposals_failed.fetch_add(1, std::memory_order_relaxed);
       }
       pending_.erase(it);
       --pending_count_;
@@ -689,6 +752,7 @@ void Replica::ExpireProposals() {
       --pending_count_;
     }
   }
+  counters_.proposals_failed.fetch_add(expired.size(), std::memory_order_relaxed);
   for (ProposeDone& done : expired)
     done(RequestTimedOut());
 }
@@ -702,6 +766,7 @@ void Replica::FailEverything(const Status& status) {
       proposals.push_back(std::move(p.done));
     pending_.clear();
     pending_count_ = 0;
+    counters_.proposals_failed.fetch_add(proposals.size(), std::memory_order_relaxed);
     for (auto& [context, done] : reads_)
       reads.push_back(std::move(done));
     reads_.clear();

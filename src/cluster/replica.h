@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -69,6 +70,8 @@ struct ReplicaOptions {
   std::function<void(const kv::MvccStore& store)> on_members_changed;
   // The group's state-machine directory.
   std::string state_dir;
+  // Times the store's commits (null: not measured).
+  metrics::Histogram* backend_commit_seconds = nullptr;
   std::chrono::milliseconds tick{100};
   int election_ticks = 10;
   // Proposals waiting for their entry to apply, and reads waiting for
@@ -156,8 +159,24 @@ class Replica {
     // Times this member saw a leader it had not seen just before (etcd's
     // leader_changes_seen: the first leader counts).
     uint64_t leader_changes = 0;
+    // Proposals handed to consensus and not yet answered.
+    uint64_t pending = 0;
   };
   Info info() const;
+
+  // Counts since start, for metrics: read from any thread.
+  struct Counters {
+    // Proposals answered with a failure: timed out, lost to a leader
+    // change or a snapshot, or failed with the replica.
+    std::atomic<uint64_t> proposals_failed{0};
+    std::atomic<uint64_t> read_index_rounds{0};  // one serves every read queued with it
+    std::atomic<uint64_t> snapshots_sent{0};     // complete transfers to followers
+    std::atomic<uint64_t> snapshot_sent_bytes{0};
+    std::atomic<uint64_t> snapshots_received{0};
+    std::atomic<uint64_t> snapshot_received_bytes{0};
+    std::atomic<uint64_t> snapshots_saved{0};  // taken of this member's own store
+  };
+  const Counters& counters() const { return counters_; }
 
  private:
   struct Persisted {};
@@ -246,6 +265,15 @@ class Replica {
   std::vector<WaitingRead> waiting_reads_;
   raft::Index applied_ = 0;
   Info info_;
+  Counters counters_;
+  // Snapshot transfers under way (loop thread): bytes sent so far and when
+  // the first chunk went, for the progress log lines.
+  struct Transfer {
+    uint64_t bytes = 0;
+    std::chrono::steady_clock::time_point started, last_logged;
+  };
+  std::map<std::pair<raft::NodeId, raft::Index>, Transfer> transfers_;
+  void NoteSnapshotChunks(const std::vector<raft::Message>& messages);
   Status fatal_;  // set once the WAL failed: nothing more is acknowledged
 
   // Loop thread only.

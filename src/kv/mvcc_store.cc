@@ -4,6 +4,8 @@
 #include <rocksdb/db.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
+#include <chrono>
+
 #include "base/coding.h"
 #include "kv/alarms.h"
 #include "kv/compact.h"
@@ -158,7 +160,12 @@ Result<std::vector<ApplyResult>> MvccStore::ApplyBatch(std::span<const LogEntry>
   }
   const LogEntry& last = entries.back();
   std::lock_guard lock(publish_mu_);
+  const auto commit_start = std::chrono::steady_clock::now();
   if (Status s = engine_->Commit(batch.GetWriteBatch(), last.index, last.term); !s.ok()) return s;
+  if (options_.commit_seconds != nullptr) {
+    options_.commit_seconds->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count());
+  }
   guard.committed = true;
   state.applied_index = last.index;
   state.applied_term = last.term;

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/status.h"
 #include "cairn/membership.pb.h"
 #include "cairn/raft_request.pb.h"
@@ -34,6 +35,9 @@ struct MvccOptions {
   // Per txn level, as etcd's --max-txn-ops. Enforced before proposing
   // (ValidateRaftRequest); applying committed entries does not recheck it.
   int max_txn_ops = kDefaultMaxTxnOps;
+  // Where each applied batch's commit to the engine is timed (etcd's
+  // etcd_disk_backend_commit_duration_seconds); null: not measured.
+  metrics::Histogram* commit_seconds = nullptr;
 };
 
 // What applying one entry produced; monostate for an entry without a

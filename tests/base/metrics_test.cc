@@ -115,5 +115,17 @@ TEST(Metrics, AccumulateAddsSnapshotsOfTheSameBuckets) {
   EXPECT_DOUBLE_EQ(sum.sum, 55.5);
 }
 
+TEST(Metrics, LabeledCounterFunctionsAreReadAtScrapeTime) {
+  Registry r;
+  Registry::LabeledValues peers = {{"a1", 10}};
+  r.AddLabeledCounterFunction("cairn_peer_bytes_total", "Bytes.", "To", [&] { return peers; });
+  EXPECT_NE(r.Render().find("cairn_peer_bytes_total{To=\"a1\"} 10\n"), std::string::npos);
+  peers = {{"a1", 12}, {"b\"2", 3}};
+  const std::string text = r.Render();
+  EXPECT_NE(text.find("cairn_peer_bytes_total{To=\"a1\"} 12\n"), std::string::npos);
+  EXPECT_NE(text.find("cairn_peer_bytes_total{To=\"b\\\"2\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE cairn_peer_bytes_total counter\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cairn::metrics

@@ -179,6 +179,7 @@ class Server final : public api::LeaseBackend,
   std::unique_ptr<metrics::Registry> metrics_;
   metrics::Histogram* wal_fsync_seconds_ = nullptr;
   metrics::Histogram* wal_batch_records_ = nullptr;
+  metrics::Histogram* backend_commit_seconds_ = nullptr;
   std::unique_ptr<api::GrpcMetrics> grpc_metrics_;  // outlives client_server_
 
   std::unique_ptr<storage::Wal> wal_;

@@ -9,9 +9,11 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include "base/logging.h"
+#include "client/member_probe.h"
 #include "cmd/cairn/server.h"
 
 namespace cairn::cmd {
@@ -82,6 +84,10 @@ void Server::InitMetrics() {
   wal_fsync_seconds_ = metrics_->AddHistogram("etcd_disk_wal_fsync_duration_seconds",
                                               "The latency distributions of fsync called by WAL.",
                                               metrics::ExponentialBuckets(0.001, 2, 14));
+  backend_commit_seconds_ =
+      metrics_->AddHistogram("etcd_disk_backend_commit_duration_seconds",
+                             "The latency distributions of commit called by backend.",
+                             metrics::ExponentialBuckets(0.001, 2, 14));
   wal_batch_records_ = metrics_->AddHistogram(
       "cairn_wal_batch_records", "Records per WAL batch (one write and one fdatasync each).",
       metrics::ExponentialBuckets(1, 2, 14));
@@ -106,6 +112,30 @@ void Server::RegisterScrapedMetrics() {
   r.AddGaugeFunction("etcd_server_proposals_applied_total",
                      "The total number of consensus proposals applied (the applied index).",
                      [this] { return static_cast<double>(replica_->info().applied); });
+  r.AddGaugeFunction("etcd_server_proposals_pending",
+                     "The current number of pending proposals to commit.",
+                     [this] { return static_cast<double>(replica_->info().pending); });
+  auto count = [](const std::atomic<uint64_t>& c) {
+    return [&c] { return static_cast<double>(c.load(std::memory_order_relaxed)); };
+  };
+  const cluster::Replica::Counters& rc = replica_->counters();
+  r.AddCounterFunction("etcd_server_proposals_failed_total",
+                       "The total number of failed proposals seen.", count(rc.proposals_failed));
+  r.AddCounterFunction("cairn_server_read_index_rounds_total",
+                       "ReadIndex rounds started (each serves every read queued with it).",
+                       count(rc.read_index_rounds));
+  r.AddCounterFunction("cairn_snapshots_saved_total",
+                       "Snapshots taken of this member's store (--snapshot-count).",
+                       count(rc.snapshots_saved));
+  r.AddCounterFunction("cairn_snapshots_sent_total", "Snapshot transfers to followers completed.",
+                       count(rc.snapshots_sent));
+  r.AddCounterFunction("cairn_snapshot_sent_bytes_total", "Snapshot bytes sent to followers.",
+                       count(rc.snapshot_sent_bytes));
+  r.AddCounterFunction("cairn_snapshots_received_total", "Snapshots received from the leader.",
+                       count(rc.snapshots_received));
+  r.AddCounterFunction("cairn_snapshot_received_bytes_total",
+                       "Snapshot bytes received from the leader.",
+                       count(rc.snapshot_received_bytes));
   r.AddGaugeFunction("cairn_server_term", "The current Raft term of this member.",
                      [this] { return static_cast<double>(replica_->info().term); });
   r.AddGaugeFunction("cairn_server_apply_lag_entries",
@@ -148,6 +178,39 @@ void Server::RegisterScrapedMetrics() {
         return static_cast<double>(s.dropped_queue_full + s.dropped_unreachable +
                                    s.dropped_failed_write + s.dropped_unknown_peer);
       });
+  r.AddLabeledCounterFunction("etcd_network_peer_sent_bytes_total",
+                              "The total number of bytes sent to peers.", "To", [this] {
+                                metrics::Registry::LabeledValues out;
+                                for (const auto& [id, bytes] : transport_->SentBytesByPeer())
+                                  out.emplace_back(client::HexId(id), static_cast<double>(bytes));
+                                return out;
+                              });
+  r.AddLabeledCounterFunction(
+      "etcd_network_peer_received_bytes_total", "The total number of bytes received from peers.",
+      "From", [this] {
+        // Only current members: the sender id comes from the peer.
+        std::set<uint64_t> members;
+        for (const api::NodeInfo::Member& m : this->members())
+          members.insert(m.id);
+        metrics::Registry::LabeledValues out;
+        for (const auto& [id, bytes] : peer_service_->ReceivedBytesByPeer()) {
+          if (members.count(id) > 0)
+            out.emplace_back(client::HexId(id), static_cast<double>(bytes));
+        }
+        return out;
+      });
+  r.AddGaugeFunction("etcd_debugging_mvcc_watch_stream_total", "Total number of watch streams.",
+                     [this] { return static_cast<double>(watch_hub_->counts().streams); });
+  r.AddGaugeFunction("etcd_debugging_mvcc_watcher_total", "Total number of watchers.",
+                     [this] { return static_cast<double>(watch_hub_->counts().watchers); });
+  r.AddGaugeFunction("etcd_debugging_mvcc_slow_watcher_total",
+                     "Total number of unsynced slow watchers.",
+                     [this] { return static_cast<double>(watch_hub_->counts().unsynced); });
+  r.AddGaugeFunction("cairn_lease_active", "Leases in the lease table.",
+                     [this] { return static_cast<double>(lease_keeper_->active_leases()); });
+  r.AddCounterFunction("etcd_debugging_server_lease_expired_total",
+                       "The total number of expired leases (revoked while this member led).",
+                       [this] { return static_cast<double>(lease_keeper_->expired_leases()); });
   r.AddGaugeFunction("process_resident_memory_bytes", "Resident memory size in bytes.",
                      [] { return ReadProcessStat().resident_bytes; });
   r.AddGaugeFunction("process_virtual_memory_bytes", "Virtual memory size in bytes.",
