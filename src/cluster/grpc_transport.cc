@@ -25,8 +25,11 @@ std::shared_ptr<grpc::Channel> MakeChannel(const GrpcTransportOptions& o,
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // gRPC's own reconnect back-off (which fail-fast calls see as immediate
   // UNAVAILABLE) follows ours, instead of its default two-minute cap.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(o.backoff.initial.count()));
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(o.backoff.max.count()));
+  const bool own = o.grpc_reconnect_backoff.count() > 0;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(own ? o.grpc_reconnect_backoff.count() : o.backoff.initial.count()));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(own ? o.grpc_reconnect_backoff.count() : o.backoff.max.count()));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(o.keepalive_time.count()));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(o.keepalive_timeout.count()));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

@@ -46,6 +46,10 @@ struct GrpcTransportOptions {
   // (PeerService::ConfigureServer).
   size_t max_batch_bytes = 4 << 20;
   BackoffOptions backoff;
+  // gRPC's own reconnect back-off (initial and cap), for tests; 0 follows
+  // `backoff`. Lanes reset it before each new stream, so it never holds a
+  // reconnect back once our back-off says to try.
+  std::chrono::milliseconds grpc_reconnect_backoff{0};
   // HTTP/2 pings on idle connections, so that a peer that vanished without a
   // reset (power loss, partition) is noticed in seconds, not at TCP's
   // retransmission timeout.

@@ -64,7 +64,8 @@ class Lane::Stream final : public grpc::ClientWriteReactor<cairnpb::MessageBatch
 Lane::Lane(LaneOptions options, std::shared_ptr<grpc::Channel> channel,
            std::shared_ptr<Outstanding> outstanding, std::shared_ptr<LaneCounters> counters)
     : options_(std::move(options)),
-      stub_(cairnpb::RaftPeer::NewStub(std::move(channel))),
+      channel_(std::move(channel)),
+      stub_(cairnpb::RaftPeer::NewStub(channel_)),
       outstanding_(std::move(outstanding)),
       counters_(std::move(counters)),
       backoff_(options_.backoff, options_.seed) {}
@@ -145,6 +146,13 @@ void Lane::Do(Work work) {
   s->batch_messages = work.messages.size();
   s->batch_bytes = work.bytes;
   if (work.start_call) {
+    // Our back-off decided it is time to try; gRPC's own must not add a
+    // wait of its own. Its retry timer can also stall: gRPC 1.51 parks its
+    // timer threads on wall-clock deadlines, so after the clock is stepped
+    // back a timer may fire that much later (a member stayed cut off from
+    // a restarted peer in a chaos run, docs/TESTING.md). This starts the
+    // connection attempt now, without that timer.
+    grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
     stub_->async()->Send(&s->context, &s->response, s);
     s->AddHold();
     s->StartWrite(&s->batch);

@@ -108,6 +108,7 @@ class Lane : public std::enable_shared_from_this<Lane> {
   void OnStreamDone(Stream* s, const grpc::Status& status);
 
   const LaneOptions options_;
+  const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<cairnpb::RaftPeer::Stub> stub_;
   const std::shared_ptr<Outstanding> outstanding_;
   const std::shared_ptr<LaneCounters> counters_;

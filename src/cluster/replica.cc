@@ -38,7 +38,14 @@ Replica::Replica(ReplicaOptions options, storage::Wal* wal, Transport* transport
                            : std::chrono::seconds(5) + 2 * options_.tick * options_.election_ticks),
       wal_(wal),
       transport_(transport),
-      random_(options_.seed) {}
+      random_(options_.seed),
+      slow_writes_(options_.slow_request,
+                   [group = options_.group](const std::string& line) {
+                     CAIRN_LOG(WARN) << "group " << group << ": " << line;
+                   }),
+      slow_reads_(options_.slow_request, [group = options_.group](const std::string& line) {
+        CAIRN_LOG(WARN) << "group " << group << ": " << line;
+      }) {}
 
 Status Replica::Start() {
   kv::MvccOptions store_options;
@@ -296,6 +303,7 @@ void Replica::Loop() {
       } else {
         std::lock_guard<std::mutex> lock(mu_);
         reads_[context] = std::move(all);
+        read_started_[context] = Clock::now();
         read_deadlines[context] = Clock::now() + request_timeout;
       }
     }
@@ -318,6 +326,7 @@ void Replica::Loop() {
             expired.push_back(std::move(r->second));
             reads_.erase(r);
           }
+          read_started_.erase(it->first);
           it = read_deadlines.erase(it);
         }
       }
@@ -420,17 +429,27 @@ void Replica::HandleReady() {
   std::vector<std::pair<ReadDone, Status>> answered;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
     for (const raft::ReadState& rs : rd.read_states) {
       auto it = reads_.find(rs.context);
       if (it == reads_.end()) continue;
+      auto started = read_started_.find(rs.context);
+      WaitingRead w{rs.index, std::move(it->second),
+                    started != read_started_.end() ? started->second : now, now};
+      if (started != read_started_.end()) read_started_.erase(started);
       if (rs.index <= applied_) {
-        answered.emplace_back(std::move(it->second), Status::Ok());
+        if (slow_reads_.IsSlow(now - w.started)) {
+          slow_reads_.Report("slow linearizable read: " + Millis(now - w.started) +
+                             " waiting for the leader to confirm its leadership (ReadIndex)");
+        }
+        answered.emplace_back(std::move(w.done), Status::Ok());
       } else {
-        waiting_reads_.push_back(WaitingRead{rs.index, std::move(it->second)});
+        waiting_reads_.push_back(std::move(w));
       }
       reads_.erase(it);
     }
     for (uint64_t context : rd.dropped_reads) {
+      read_started_.erase(context);
       auto it = reads_.find(context);
       if (it == reads_.end()) continue;
       answered.emplace_back(std::move(it->second), LeaderChanged());
@@ -599,7 +618,7 @@ void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
                       << meta.index << ": " << s.message();
   last_snapshot_ = std::max(last_snapshot_, meta.index);
   std::vector<ProposeDone> lost;
-  std::vector<ReadDone> reads;
+  std::vector<WaitingRead> reads;
   {
     std::lock_guard<std::mutex> lock(mu_);
     applied_ = std::max(applied_, store_->applied_index());
@@ -614,7 +633,7 @@ void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
     counters_.proposals_failed.fetch_add(lost.size(), std::memory_order_relaxed);
     for (auto it = waiting_reads_.begin(); it != waiting_reads_.end();) {
       if (it->index <= applied_) {
-        reads.push_back(std::move(it->done));
+        reads.push_back(std::move(*it));
         it = waiting_reads_.erase(it);
       } else {
         ++it;
@@ -627,8 +646,21 @@ void Replica::InstallSnapshot(const raft::SnapshotMeta& meta) {
   if (options_.on_members_changed) options_.on_members_changed(*store_);
   for (ProposeDone& done : lost)
     done(LeaderChanged());
-  for (ReadDone& done : reads)
-    done(Status::Ok());
+  ReleaseReads(std::move(reads), "installing a snapshot");
+}
+
+void Replica::ReleaseReads(std::vector<WaitingRead> waiting, const char* how) {
+  const auto now = std::chrono::steady_clock::now();
+  for (WaitingRead& w : waiting) {
+    if (slow_reads_.IsSlow(now - w.started)) {
+      slow_reads_.Report("slow linearizable read: " + Millis(now - w.started) +
+                         " in total: " + Millis(w.confirmed - w.started) +
+                         " waiting for the leader to confirm its leadership (ReadIndex), " +
+                         Millis(now - w.confirmed) + " for this member to catch up to index " +
+                         std::to_string(w.index) + " (" + how + ")");
+    }
+    w.done(Status::Ok());
+  }
 }
 
 void Replica::MaybeSnapshot() {
@@ -666,6 +698,7 @@ bool Replica::WaitUntilOnDisk(raft::Index index, raft::Term term) {
 }
 
 void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
+  const auto apply_start = std::chrono::steady_clock::now();
   std::vector<cairnpb::RaftRequest> requests(entries.size());
   std::vector<kv::LogEntry> log;
   log.reserve(entries.size());
@@ -707,12 +740,18 @@ void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
     }
   }
   std::vector<std::pair<ProposeDone, Result<kv::ApplyResult>>> proposals;
-  std::vector<ReadDone> reads;
+  std::vector<WaitingRead> reads;
+  const auto applied_at = std::chrono::steady_clock::now();
+  // The slowest write this batch answers, if over the threshold.
+  std::chrono::steady_clock::duration slowest{0};
+  raft::Index slowest_index = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (size_t i = 0; i < log.size(); ++i) {
       auto it = pending_.find(log[i].index);
       if (it == pending_.end()) continue;
+      const auto took = applied_at - (it->second.deadline - request_timeout_);
+      if (took > slowest) slowest = took, slowest_index = log[i].index;
       if (it->second.term == log[i].term) {
         proposals.emplace_back(std::move(it->second.done), std::move((*results)[i]));
       } else {
@@ -726,17 +765,25 @@ void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
     info_.applied = applied_;
     for (auto it = waiting_reads_.begin(); it != waiting_reads_.end();) {
       if (it->index <= applied_) {
-        reads.push_back(std::move(it->done));
+        reads.push_back(std::move(*it));
         it = waiting_reads_.erase(it);
       } else {
         ++it;
       }
     }
   }
+  if (slow_writes_.IsSlow(slowest)) {
+    slow_writes_.Report("slow write at index " + std::to_string(slowest_index) + ": " +
+                        Millis(slowest) +
+                        " in total: " + Millis(slowest - (applied_at - apply_start)) +
+                        " until committed (replicated to a quorum, each fsyncing it) and queued to "
+                        "apply, " +
+                        Millis(applied_at - apply_start) + " applying its batch of " +
+                        std::to_string(entries.size()) + " entries");
+  }
   for (auto& [done, result] : proposals)
     done(std::move(result));
-  for (ReadDone& done : reads)
-    done(Status::Ok());
+  ReleaseReads(std::move(reads), "applying");
 }
 
 void Replica::ExpireProposals() {
@@ -770,6 +817,7 @@ void Replica::FailEverything(const Status& status) {
     for (auto& [context, done] : reads_)
       reads.push_back(std::move(done));
     reads_.clear();
+    read_started_.clear();
     for (WaitingRead& w : waiting_reads_)
       reads.push_back(std::move(w.done));
     waiting_reads_.clear();

@@ -19,6 +19,7 @@
 #include "base/status.h"
 #include "cairn/raft_request.pb.h"
 #include "cluster/replica_snapshot.h"
+#include "cluster/slow_requests.h"
 #include "consensus/raft/raft.h"
 #include "kv/mvcc_store.h"
 #include "storage/wal.h"
@@ -70,6 +71,9 @@ struct ReplicaOptions {
   std::function<void(const kv::MvccStore& store)> on_members_changed;
   // The group's state-machine directory.
   std::string state_dir;
+  // Writes and linearizable reads slower than this are logged with where
+  // their time went (etcd's --experimental-warning-apply-duration).
+  std::chrono::milliseconds slow_request{100};
   // Times the store's commits (null: not measured).
   metrics::Histogram* backend_commit_seconds = nullptr;
   std::chrono::milliseconds tick{100};
@@ -213,6 +217,8 @@ class Replica {
   struct WaitingRead {
     raft::Index index;
     ReadDone done;
+    // When the round started and when the leader confirmed it (slow reads).
+    std::chrono::steady_clock::time_point started{}, confirmed{};
   };
 
   Replica(ReplicaOptions options, storage::Wal* wal, Transport* transport);
@@ -266,6 +272,13 @@ class Replica {
   raft::Index applied_ = 0;
   Info info_;
   Counters counters_;
+  // Apart, so that a flood of slow writes does not hide slow reads.
+  SlowRequests slow_writes_;
+  SlowRequests slow_reads_;
+  // ReadIndex rounds in flight: when each started (mu_), for slow reads.
+  std::map<uint64_t, std::chrono::steady_clock::time_point> read_started_;
+  // Answers the reads `waiting` released at `now` and reports slow ones.
+  void ReleaseReads(std::vector<WaitingRead> waiting, const char* how);
   // Snapshot transfers under way (loop thread): bytes sent so far and when
   // the first chunk went, for the progress log lines.
   struct Transfer {

@@ -282,6 +282,14 @@ Status Wal::WriteBatch(std::vector<Request>& batch) {
   // A failed write or sync is final (see the class comment): even a retry
   // that succeeds cannot prove the earlier pages reached the disk.
   if (!s.ok()) return Final(s);
+  if (sync_nanos >= options_.slow_sync.count() * 1000000) {
+    // etcd's "slow fdatasync" warning: a leader stuck here misses its
+    // heartbeats, so this line usually precedes an election.
+    CAIRN_LOG(WARN) << "wal: slow fdatasync: " << sync_nanos / 1000000 << " ms for "
+                    << encoded.size() << " record(s), " << prefix.size() + body.size()
+                    << " bytes (expected under " << options_.slow_sync.count()
+                    << " ms): the disk is slow or shared";
+  }
   active_offset_ = base + body.size();
   ++next_batch_;
 

@@ -47,6 +47,8 @@ struct WalOptions {
   // Observed after each batch when set (the server's /metrics): seconds in
   // fdatasync, and records per batch.
   metrics::Histogram* fsync_seconds = nullptr;
+  // A sync that takes longer is logged as slow (etcd warns at 1 s).
+  std::chrono::milliseconds slow_sync{1000};
   metrics::Histogram* batch_records = nullptr;
   // UNSAFE, a planted bug for tests only (cairn --unsafe-planted-bug
   // ack-before-fsync; wal_ack_before_sync.cc). When non-zero, every

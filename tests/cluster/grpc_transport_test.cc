@@ -36,8 +36,10 @@ std::string Address(int port) {
 }
 
 GrpcTransportOptions TransportOptions(raft::NodeId id, std::map<raft::NodeId, std::string> peers,
-                                      uint64_t cluster_id = kClusterId) {
+                                      uint64_t cluster_id = kClusterId,
+                                      std::chrono::milliseconds grpc_backoff = 0ms) {
   GrpcTransportOptions o;
+  o.grpc_reconnect_backoff = grpc_backoff;
   o.node_id = id;
   o.cluster_id = cluster_id;
   o.peers = std::move(peers);
@@ -72,7 +74,8 @@ struct PeerServer {
 
 class GrpcCluster {
  public:
-  GrpcCluster() {
+  // `grpc_backoff`: gRPC's own reconnect back-off (0: the transport's).
+  explicit GrpcCluster(std::chrono::milliseconds grpc_backoff = 0ms) : grpc_backoff_(grpc_backoff) {
     for (raft::NodeId id : ids_)
       StartServer(id, 0);
     for (raft::NodeId id : ids_)
@@ -173,7 +176,8 @@ class GrpcCluster {
     std::map<raft::NodeId, std::string> peers;
     for (raft::NodeId other : ids_)
       peers[other] = Address(nodes_[other].peer.port);
-    n.transport = std::make_unique<GrpcTransport>(TransportOptions(id, peers));
+    n.transport =
+        std::make_unique<GrpcTransport>(TransportOptions(id, peers, kClusterId, grpc_backoff_));
     std::string dir = tmp_.path() + "/node" + std::to_string(id);
     auto wal = storage::Wal::Open(dir + "/wal");
     ASSERT_TRUE(wal.ok()) << wal.status().ToString();
@@ -205,6 +209,7 @@ class GrpcCluster {
   std::vector<raft::NodeId> ids_{1, 2, 3};
   std::map<raft::NodeId, Node> nodes_;
   uint64_t restarts_ = 0;
+  std::chrono::milliseconds grpc_backoff_{0};
 };
 
 raft::NodeId OtherThan(raft::NodeId a, raft::NodeId b = raft::kNoNode) {
@@ -445,6 +450,29 @@ TEST(GrpcTransportTest, APeerRestartedOnTheSamePortIsReconnected) {
   EXPECT_EQ(c.Get(down, "while-down-19"), "2");
   EXPECT_EQ(c.Get(down, "after"), "3");
   EXPECT_GT(c.transport(leader)->stats().streams_started, during.streams_started);
+}
+
+// gRPC's own reconnect back-off (a minute here) must not keep a restarted
+// peer cut off: the lane resets it whenever its own back-off says to retry.
+// Without that, the peer would wait out gRPC's timer and Converged (20 s)
+// would fail; with gRPC's timers stalled by a clock step it waited forever.
+TEST(GrpcTransportTest, GrpcsOwnReconnectBackoffDoesNotDelayARestartedPeer) {
+  GrpcCluster c(60000ms);
+  raft::NodeId leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  raft::NodeId down = OtherThan(leader);
+  c.Stop(down);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(c.PutViaLeader("while-down-" + std::to_string(i), "2").ok());
+  // Long enough for the leader's lanes to fail a connection attempt (and
+  // gRPC to enter its back-off) at least once.
+  std::this_thread::sleep_for(300ms);
+  c.Restart(down);
+  ASSERT_TRUE(c.PutViaLeader("after", "3").ok());
+  leader = c.WaitForLeader();
+  ASSERT_NE(leader, raft::kNoNode);
+  EXPECT_TRUE(c.Converged(c.replica(leader)->info().applied));
+  EXPECT_EQ(c.Get(down, "after"), "3");
 }
 
 TEST(GrpcTransportTest, HeartbeatsDoNotWaitBehindStuckAppends) {

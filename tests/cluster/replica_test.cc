@@ -11,9 +11,11 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
+#include "base/logging.h"
 #include "replica_checks.h"
 
 namespace cairn::cluster {
@@ -26,8 +28,9 @@ using testing::LocalNetwork;
 
 class Cluster {
  public:
-  explicit Cluster(int n, uint64_t snapshot_count = 0, size_t max_pending = 100000)
-      : snapshot_count_(snapshot_count), max_pending_(max_pending) {
+  explicit Cluster(int n, uint64_t snapshot_count = 0, size_t max_pending = 100000,
+                   std::chrono::milliseconds slow_request = 100ms)
+      : snapshot_count_(snapshot_count), max_pending_(max_pending), slow_request_(slow_request) {
     for (int i = 1; i <= n; ++i)
       ids_.push_back(i);
     for (raft::NodeId id : ids_)
@@ -54,6 +57,7 @@ class Cluster {
     o.compaction_keep_entries = 5;
     o.request_timeout = 500ms;
     o.max_pending = max_pending_;
+    o.slow_request = slow_request_;
     auto r = Replica::Open(o, node.wal.get(), &net_);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     node.replica = std::move(*r);
@@ -105,6 +109,7 @@ class Cluster {
   uint64_t restarts_ = 0;
   uint64_t snapshot_count_ = 0;
   size_t max_pending_ = 100000;
+  std::chrono::milliseconds slow_request_;
 };
 
 TEST(ReplicaTest, ElectsALeaderReplicatesAndReadsLinearizablyOnFollowers) {
@@ -121,6 +126,52 @@ TEST(ReplicaTest, ElectsALeaderReplicatesAndReadsLinearizablyOnFollowers) {
   ASSERT_TRUE(c.Barrier(follower).ok());
   EXPECT_EQ(c.Get(follower, "key49"), "value49");
   EXPECT_TRUE(c.Converged(c.replica(leader)->info().applied));
+}
+
+class CaptureLog : public LogSink {
+ public:
+  void Write(LogLevel, std::string_view line) override {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  }
+  std::vector<std::string> With(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::vector<std::string> out;
+    for (const std::string& l : lines) {
+      if (l.find(text) != std::string::npos) out.push_back(l);
+    }
+    return out;
+  }
+  std::mutex mu;
+  std::vector<std::string> lines;
+};
+
+TEST(ReplicaTest, SlowWritesAndReadsAreLoggedWithWhatTheyWaitedOnAndCounted) {
+  auto log = std::make_shared<CaptureLog>();
+  SetLogSink(log);
+  {
+    Cluster c(3, 0, 100000, 0ms);  // every request counts as slow
+    raft::NodeId leader = c.WaitForLeader();
+    ASSERT_NE(leader, raft::kNoNode);
+    ASSERT_TRUE(c.Put(leader, "k", "v").ok());
+    raft::NodeId follower = leader == 1 ? 2 : 1;
+    ASSERT_TRUE(c.Barrier(follower).ok());
+    EXPECT_GE(c.replica(follower)->counters().read_index_rounds.load(), 1u);
+    EXPECT_EQ(c.replica(leader)->counters().proposals_failed.load(), 0u);
+    EXPECT_EQ(c.replica(leader)->info().pending, 0u);
+  }
+  SetLogSink(nullptr);
+  std::vector<std::string> writes = log->With("slow write at index");
+  ASSERT_FALSE(writes.empty());
+  EXPECT_NE(writes[0].find("until committed (replicated to a quorum, each fsyncing it)"),
+            std::string::npos)
+      << writes[0];
+  EXPECT_NE(writes[0].find("applying its batch of"), std::string::npos) << writes[0];
+  std::vector<std::string> reads = log->With("slow linearizable read:");
+  ASSERT_FALSE(reads.empty()) << "the follower's barrier";
+  EXPECT_NE(reads[0].find("waiting for the leader to confirm its leadership (ReadIndex)"),
+            std::string::npos)
+      << reads[0];
 }
 
 TEST(ReplicaTest, AFollowerRefusesProposalsNamingTheLeader) {

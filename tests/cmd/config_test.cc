@@ -29,6 +29,20 @@ TEST(ServerConfigTest, DefaultsFollowEtcd) {
   EXPECT_EQ(c->election_timeout_ms, 1000);
 }
 
+TEST(ServerConfigTest, WarningApplyDurationTakesGoDurations) {
+  EXPECT_EQ(Parse({})->warning_apply_duration_ms, 100) << "etcd's default";
+  EXPECT_EQ(Parse({"--experimental-warning-apply-duration", "250ms"})->warning_apply_duration_ms,
+            250);
+  EXPECT_EQ(Parse({"--experimental-warning-apply-duration", "1.5s"})->warning_apply_duration_ms,
+            1500);
+  for (const char* bad : {"100", "fast", "-1s", "10m"}) {
+    auto c = Parse({"--experimental-warning-apply-duration", bad});
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("--experimental-warning-apply-duration"),
+              std::string::npos);
+  }
+}
+
 TEST(ServerConfigTest, FlagsAndCommaSeparatedUrls) {
   auto c = Parse({"--name", "n1", "--listen-client-urls", "http://127.0.0.1:1,http://127.0.0.2:1",
                   "--initial-cluster-state", "existing", "--max-txn-ops", "7"});

@@ -38,6 +38,9 @@ wait_writable() {
   return 1
 }
 
+# In JSON, checked at the end: every line of every member's log, gRPC's
+# own messages included, must be a JSON object.
+export CLUSTER_FLAGS="--log-format json"
 cluster_start "$BIN" "$WORK" "$BASE" 3
 trap 'cluster_stop; tail -n 5 "$WORK"/n*.log' EXIT
 cluster_wait_ready "$CLUSTER_ENDPOINTS" 30 || exit 1
@@ -81,6 +84,22 @@ echo "== n2 killed as well"
 kill -9 "${CLUSTER_PIDS[2]}"
 doctor 2 "only 1 of 3 voting members answer; a quorum needs 2"
 grep -qF "verdict: UNAVAILABLE (exit status 2)" "$WORK/report" || fail "no UNAVAILABLE verdict"
+
+echo "== --log-format json"
+/usr/bin/python3 - "$WORK"/n1.log "$WORK"/n2.log "$WORK"/n3.log <<'PY' || fail "a log line that is not JSON"
+import json, sys
+lines = leader = 0
+for path in sys.argv[1:]:
+    for raw in open(path, encoding="utf-8"):
+        if not raw.strip():
+            continue
+        rec = json.loads(raw)  # raises on a line that is not JSON
+        assert set(rec) >= {"ts", "level", "msg"}, rec
+        lines += 1
+        leader += "leader is now" in rec["msg"]
+assert leader >= 3, f"{leader} 'leader is now' lines"
+print(f"ok: {lines} log lines, every one JSON; {leader} leader-change lines")
+PY
 
 ((failures == 0)) && echo "PASS: doctor" || echo "FAILED: $failures check(s)"
 exit $((failures > 0))

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <cerrno>
 #include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
+#include "base/logging.h"
 #include "mem_fs.h"
 #include "storage/wal_record.h"
 #include "storage/wal_recovery.h"
@@ -83,6 +85,48 @@ TEST(WalTest, EntriesAndHardStateSurviveRestartForEveryGroup) {
   ExpectEntries(*wal, 2, 1, 20, 2);
   EXPECT_EQ(wal->Term(1, 60), 1u);
   EXPECT_FALSE(wal->Term(1, 61).has_value());
+}
+
+class CaptureLog : public LogSink {
+ public:
+  void Write(LogLevel, std::string_view line) override {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  }
+  std::mutex mu;
+  std::vector<std::string> lines;
+};
+
+TEST(WalTest, ASyncSlowerThanTheThresholdIsLoggedAsSlow) {
+  auto log = std::make_shared<CaptureLog>();
+  SetLogSink(log);
+  MemFs fs(1);
+  {
+    WalOptions quick = Small();  // the default, 1 s: a memory "disk" never takes that long
+    auto wal = MustOpen(fs, quick);
+    ASSERT_TRUE(wal->Write({Append(1, 1, 5, 1)}).ok());
+  }
+  auto slow_lines = [&](size_t from) {
+    std::vector<std::string> out;
+    for (size_t i = from; i < log->lines.size(); ++i) {
+      if (log->lines[i].find("wal: slow fdatasync") != std::string::npos)
+        out.push_back(log->lines[i]);
+    }
+    return out;
+  };
+  EXPECT_TRUE(slow_lines(0).empty()) << "nothing is slow under the 1 s default";
+  const size_t before = log->lines.size();
+  {
+    WalOptions strict = Small();
+    strict.slow_sync = std::chrono::milliseconds(0);
+    auto wal = MustOpen(fs, strict);
+    ASSERT_TRUE(wal->Write({Append(1, 6, 8, 1)}).ok());
+  }
+  SetLogSink(nullptr);
+  std::vector<std::string> slow = slow_lines(before);
+  ASSERT_FALSE(slow.empty());
+  EXPECT_NE(slow.back().find("for 3 record(s)"), std::string::npos) << slow.back();
+  EXPECT_NE(slow.back().find("expected under 0 ms"), std::string::npos) << slow.back();
 }
 
 TEST(WalTest, ConcurrentSubmissionsShareOneFsync) {

@@ -150,6 +150,8 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
   app.add_option("--max-request-bytes", c.max_request_bytes, "largest client request");
   app.add_option("--max-txn-ops", c.max_txn_ops, "most operations in one txn");
   app.add_option("--quota-backend-bytes", c.quota_backend_bytes, "NOSPACE alarm past this size");
+  app.add_option("--experimental-warning-apply-duration", c.warning_apply_duration,
+                 "log requests slower than this, with where they waited (e.g. 100ms, 1s)");
   app.add_option("--log-format", c.log_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-level", c.log_level, "debug, info, warn or error");
@@ -196,6 +198,7 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
       num("max-request-bytes", &c.max_request_bytes);
       num("max-txn-ops", &c.max_txn_ops);
       num("quota-backend-bytes", &c.quota_backend_bytes);
+      str("experimental-warning-apply-duration", &c.warning_apply_duration);
       str("log-format", &c.log_format);
       str("log-level", &c.log_level);
     } catch (const std::exception& e) {
@@ -221,6 +224,21 @@ Result<ServerConfig> ParseServerConfig(int argc, char** argv) {
     return Invalid("--election-timeout should be at least 5 times --heartbeat-interval");
   }
   if (c.max_txn_ops <= 0) return Invalid("--max-txn-ops must be positive");
+  {
+    // "100ms", "1s", "1.5s": Go's duration syntax, in the units that make sense here.
+    const std::string& d = c.warning_apply_duration;
+    char* end = nullptr;
+    const double v = std::strtod(d.c_str(), &end);
+    const std::string unit = end == nullptr ? "" : std::string(end);
+    if (end == d.c_str() || v <= 0 || (unit != "ms" && unit != "s")) {
+      return Invalid(
+          "--experimental-warning-apply-duration: want a duration such as 100ms or 1s, "
+          "not \"" +
+          d + "\"");
+    }
+    c.warning_apply_duration_ms = static_cast<int>(unit == "s" ? v * 1000 : v);
+    if (c.warning_apply_duration_ms <= 0) c.warning_apply_duration_ms = 1;
+  }
   for (const auto* urls : {&c.listen_client_urls, &c.listen_peer_urls, &c.listen_metrics_urls}) {
     for (const std::string& u : *urls) {
       if (Result<std::string> hp = HostPort(u); !hp.ok()) return hp.status();

@@ -54,6 +54,10 @@ struct ServerConfig {
   uint64_t max_request_bytes = 1572864;  // 1.5 MiB
   int max_txn_ops = 128;
   uint64_t quota_backend_bytes = 2ull << 30;
+  // Writes and linearizable reads slower than this are logged with where
+  // their time went (etcd's --experimental-warning-apply-duration, "100ms").
+  std::string warning_apply_duration = "100ms";
+  int warning_apply_duration_ms = 100;  // parsed from the above
   std::string log_format = "text";
   std::string log_level = "info";
   // Test-only (see PlantedServerBug); a command-line flag only, never read

@@ -1,5 +1,6 @@
 // cairn: one member of a Cairn cluster. Flags follow etcd's (cairn --help).
 #include <absl/synchronization/mutex.h>
+#include <grpc/support/log.h>
 #include <signal.h>
 #ifdef CAIRN_TCMALLOC
 #include <gperftools/malloc_extension.h>
@@ -24,6 +25,15 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) {
   g_stop = true;
 }
+// gRPC's own messages go through Cairn's log, so that --log-format json
+// yields JSON lines only (gRPC writes plain text to stderr otherwise).
+void LogGrpcMessage(gpr_log_func_args* args) {
+  const cairn::LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR  ? cairn::LogLevel::kError
+                                : args->severity == GPR_LOG_SEVERITY_INFO ? cairn::LogLevel::kInfo
+                                                                          : cairn::LogLevel::kDebug;
+  if (!cairn::LogEnabled(level)) return;
+  cairn::internal::LogMessage(level, args->file, args->line).stream() << "grpc: " << args->message;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,6 +44,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (config->log_format == "json") SetLogFormat(LogFormat::kJson);
+  gpr_set_log_function(LogGrpcMessage);
   // Debian builds Abseil with lock-order tracking on: gRPC's mutexes then
   // maintain a lock graph on every acquisition (2% of a busy server's CPU).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -44,7 +55,8 @@ int main(int argc, char** argv) {
 #endif
   Result<std::unique_ptr<cmd::Server>> server = cmd::Server::Start(*config);
   if (!server.ok()) {
-    std::cerr << "cairn: " << server.status().ToString() << "\n";
+    // Through the log, so that --log-format json stays JSON to the last line.
+    CAIRN_LOG(ERROR) << "cairn: " << server.status().ToString();
     return 1;
   }
   struct sigaction sa {};

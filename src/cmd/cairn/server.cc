@@ -87,6 +87,7 @@ Status Server::Init() {
   ropts.on_members_changed = [this](const kv::MvccStore& store) { SyncMembers(store); };
   ropts.state_dir = config_.data_dir + "/groups/" + std::to_string(kDataGroup);
   ropts.backend_commit_seconds = backend_commit_seconds_;
+  ropts.slow_request = std::chrono::milliseconds(config_.warning_apply_duration_ms);
   ropts.tick = std::chrono::milliseconds(config_.heartbeat_interval_ms);
   ropts.election_ticks = std::max(2, config_.election_timeout_ms / config_.heartbeat_interval_ms);
   ropts.snapshot_count = config_.snapshot_count;
