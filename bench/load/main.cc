@@ -38,8 +38,11 @@ void Supervise(Run& run, Clock::time_point start, const std::atomic<bool>& done)
     if (o.duration > 0) {
       left = Printf("  %.0f s left", std::max(0.0, o.duration - elapsed));
     } else if (o.total > 0 && ok > 0) {
-      left = Printf("  %llu/%llu", static_cast<unsigned long long>(ok + run.failed()),
-                    static_cast<unsigned long long>(o.total));
+      const uint64_t done = ok + run.failed();
+      const double rate = static_cast<double>(done) / elapsed;
+      left = Printf("  %llu/%llu, about %.0f s left", static_cast<unsigned long long>(done),
+                    static_cast<unsigned long long>(o.total),
+                    done < o.total ? static_cast<double>(o.total - done) / rate : 0.0);
     }
     // On a terminal one line rewritten in place; in a log, one line every 5 s.
     if (tty || ++ticks % 5 == 0) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "client/connection.h"
@@ -23,7 +24,11 @@ class Maintenance {
   // Streams the member's snapshot into `path` (written as path.part, synced,
   // then renamed, so a failed save never leaves a truncated file under the
   // final name). Returns the number of bytes saved.
-  Result<uint64_t> SaveSnapshot(const std::string& path);
+  // `progress` (if set) hears the bytes saved so far and the total the
+  // member announced (remaining_bytes), after every chunk.
+  Result<uint64_t> SaveSnapshot(
+      const std::string& path,
+      std::function<void(uint64_t saved, uint64_t total)> progress = nullptr);
 
  private:
   Connection& connection_;

@@ -30,7 +30,8 @@ bool WriteFully(int fd, const std::string& data) {
 
 }  // namespace
 
-Result<uint64_t> Maintenance::SaveSnapshot(const std::string& path) {
+Result<uint64_t> Maintenance::SaveSnapshot(
+    const std::string& path, std::function<void(uint64_t saved, uint64_t total)> progress) {
   const std::string part = path + ".part";
   int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("could not create " + part);
@@ -54,6 +55,7 @@ Result<uint64_t> Maintenance::SaveSnapshot(const std::string& path) {
       return fail(ErrnoStatus("could not write " + part));
     }
     bytes += chunk.blob().size();
+    if (progress) progress(bytes, bytes + chunk.remaining_bytes());
   }
   if (Status s = FromGrpc(stream->Finish()); !s.ok()) return fail(s);
   if (bytes == 0) return fail(Status(Code::kDataLoss, "the server sent an empty snapshot"));

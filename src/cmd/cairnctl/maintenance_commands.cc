@@ -3,6 +3,7 @@
 #include <memory>
 #include <sstream>
 
+#include "base/progress.h"
 #include "client/maintenance.h"
 #include "cmd/cairnctl/cli.h"
 #include "cmd/cairnctl/requests.h"
@@ -21,8 +22,18 @@ Status SnapshotSave(const Cli& cli, const std::string& path) {
     return Status(Code::kInvalidArgument,
                   "snapshot must be requested to one selected node, not multiple");
   client::Connection connection(*options);
-  Result<uint64_t> bytes = client::Maintenance(connection).SaveSnapshot(path);
+  // On stderr, so that stdout stays etcdctl's.
+  Progress progress("snapshot save", 0,
+                    [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+  Result<uint64_t> bytes =
+      client::Maintenance(connection).SaveSnapshot(path, [&](uint64_t saved, uint64_t total) {
+        progress.set_total(total);
+        progress.Update(saved);
+      });
   if (!bytes.ok()) return bytes.status();
+  // A save that took a second or more says how it went; a quick one stays
+  // quiet, as etcdctl's does.
+  if (progress.lines() > 0) progress.Finish(*bytes);
   Print("Snapshot saved at " + path + "\n");
   return Status::Ok();
 }
@@ -110,7 +121,14 @@ void AddMaintenanceCommands(CLI::App& app, Cli& cli) {
                  "This member's peer URLs");
   rs->add_option("--data-dir", restore->data_dir, "Where to create it (must not exist)");
   cli.Runs(rs, [restore]() -> Status {
+    Progress progress("snapshot restore: verifying and copying", 0,
+                      [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+    restore->progress = [&progress](uint64_t done, uint64_t total) {
+      progress.set_total(total);
+      progress.Update(done);
+    };
     Result<cmd::RestoreResult> r = cmd::RestoreSnapshot(*restore);
+    restore->progress = nullptr;
     if (!r.ok()) return r.status();
     std::ostringstream out;
     out << "restored the snapshot at index " << r->index << " into " << r->data_dir << " as member "

@@ -44,7 +44,8 @@ std::vector<std::string> SplitUrls(const std::string& s) {
 
 // Copies the archive inside the saved file to `out`, once the file's
 // SHA-256 trailer matches everything before it.
-Status CopyVerified(const std::string& path, const std::string& out) {
+Status CopyVerified(const std::string& path, const std::string& out,
+                    const std::function<void(uint64_t, uint64_t)>& progress) {
   struct Closer {
     int fd;
     ~Closer() {
@@ -77,6 +78,7 @@ Status CopyVerified(const std::string& path, const std::string& out) {
       return s;
     }
     offset += static_cast<uint64_t>(n);
+    if (progress) progress(offset, body);
   }
   Sha256::Digest want{};
   if (::pread(in.fd, want.data(), want.size(), static_cast<off_t>(body)) !=
@@ -146,7 +148,7 @@ Result<RestoreResult> RestoreSnapshot(const RestoreOptions& o) {
   };
   const std::string archive = work + "/snapshot.archive";
   const std::string unpacked = work + "/snapshot";
-  if (Status s = CopyVerified(o.snapshot_path, archive); !s.ok()) {
+  if (Status s = CopyVerified(o.snapshot_path, archive, o.progress); !s.ok()) {
     return fail(s);
   }
   if (Status s = storage::ExtractArchive(archive, unpacked); !s.ok()) return fail(s);

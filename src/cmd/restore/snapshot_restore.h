@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/status.h"
@@ -23,6 +24,8 @@ struct RestoreOptions {
   std::string initial_advertise_peer_urls = "http://localhost:2380";
   // Must not exist; empty means <name>.cairn.
   std::string data_dir;
+  // Hears the bytes of the file checked and copied so far, and its size.
+  std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
 struct RestoreResult {
