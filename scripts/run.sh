@@ -18,6 +18,8 @@ cat <<MSG
 
 cairn: 3 members on loopback, data under ./$DATA (logs: $DATA/n1.log ...)
 
+  Dashboard (any member shows the whole cluster): http://127.0.0.1:$((BASE + 12))/
+
   member  client endpoint    peer endpoint      metrics and health (HTTP)
   n1      127.0.0.1:$((BASE + 10))    127.0.0.1:$((BASE + 11))    http://127.0.0.1:$((BASE + 12))/metrics
   n2      127.0.0.1:$((BASE + 20))    127.0.0.1:$((BASE + 21))    http://127.0.0.1:$((BASE + 22))/metrics
@@ -38,6 +40,7 @@ With Cairn's own CLI (build/release/src/cmd/cairnctl, docs/CAIRNCTL.md):
   \$CTL cluster status        # every member's role, term, commit and applied index
   \$CTL put greeting hello && \$CTL get greeting -w json
   \$CTL member list -w table
+  \$CTL doctor                # checks every member: exit 0 healthy, 1 degraded, 2 unavailable
 
 With python3-etcd3:
 
@@ -49,8 +52,8 @@ Health and metrics, as etcd serves them (docs/OPERATIONS.md):
   curl -s http://127.0.0.1:$((BASE + 12))/readyz?verbose
   curl -s http://127.0.0.1:$((BASE + 12))/metrics | grep -E '^etcd_server_(has|is)_leader'
 
-Kill a member (kill -9 <pid>) and the others carry on; restart it with the
-same flags (see ps) and it catches up. No dashboard yet (issue 7).
+Kill a member (kill -9 <pid>) and the others carry on (watch the dashboard
+and run the doctor); restart it with the same flags (see ps) and it catches up.
 Ctrl-C stops all three.
 MSG
 wait

@@ -18,7 +18,10 @@ std::string Format(const char* fmt, double a, double b = 0, double c = 0, double
 
 Progress::Progress(std::string label, uint64_t total, std::function<void(const std::string&)> out,
                    Clock::time_point start)
-    : label_(std::move(label)), total_(total), out_(std::move(out)), start_(start),
+    : label_(std::move(label)),
+      total_(total),
+      out_(std::move(out)),
+      start_(start),
       last_line_(start) {}
 
 std::string Progress::Line(uint64_t done, Clock::time_point now) const {

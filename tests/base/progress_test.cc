@@ -14,7 +14,8 @@ constexpr uint64_t kMiB = 1 << 20;
 TEST(Progress, OneLineASecondWithRateAndTimeLeftThenASummary) {
   std::vector<std::string> lines;
   const auto t0 = Progress::Clock::time_point{} + 100s;
-  Progress p("snapshot save", 40 * kMiB, [&](const std::string& l) { lines.push_back(l); }, t0);
+  Progress p(
+      "snapshot save", 40 * kMiB, [&](const std::string& l) { lines.push_back(l); }, t0);
   p.Update(4 * kMiB, t0 + 500ms);
   EXPECT_TRUE(lines.empty()) << "not a second yet";
   p.Update(8 * kMiB, t0 + 1s);
@@ -29,7 +30,8 @@ TEST(Progress, OneLineASecondWithRateAndTimeLeftThenASummary) {
 
 TEST(Progress, AnUnknownTotalShowsBytesAndRateOnly) {
   const auto t0 = Progress::Clock::time_point{} + 100s;
-  Progress p("restore", 0, [](const std::string&) {}, t0);
+  Progress p(
+      "restore", 0, [](const std::string&) {}, t0);
   EXPECT_EQ(p.Line(3 * kMiB, t0 + 2s), "restore: 3.0 MiB, 1.5 MiB/s");
 }
 

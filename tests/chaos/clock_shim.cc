@@ -1,10 +1,12 @@
 // An LD_PRELOAD shim for the chaos harness's clock fault: the wall clock
 // (CLOCK_REALTIME, gettimeofday, time) reads the offset in seconds written
 // in the file named by CAIRN_CHAOS_CLOCK_FILE, re-read at most every 100 ms;
-// the monotonic clock and every wait are left alone, as an NTP step would
-// leave them. libfaketime did this before, but it also rewrote the
-// deadlines of condition-variable waits on the monotonic clock, stalling
-// gRPC's timers by the skew: a fault of the tool, not of the machine.
+// the monotonic clock is left alone, as an NTP step would leave it. Waits
+// the kernel times against the real wall clock are not shifted, so a wait
+// whose deadline came from the skewed clock ends that much later, as one
+// parked across a real step back does. libfaketime did this before, but it
+// also rewrote the deadlines of waits on the monotonic clock, stalling every
+// timer by the skew: a fault of the tool, not of the machine.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/time.h>
