@@ -134,6 +134,12 @@ hex16() { printf '%16s' "$1"; }
 CLUSTER=$(ctl "$(client 1)" member list -w json | /usr/bin/python3 -c 'import json,sys; print("%x" % json.load(sys.stdin)["header"]["cluster_id"])')
 expect "promote the learner" "Member $(hex16 "$N4") promoted in cluster $(hex16 "$CLUSTER")" \
   ctl "$(client 2)" member promote "$N4"
+# Every member logs each change it applies.
+sleep 0.5
+for i in 1 2 3; do
+  grep -q "members: $N4 added as a learner" "$WORK/n$i.log" && grep -q "members: $N4 promoted to voter" "$WORK/n$i.log" \
+    && echo "ok: n$i logged n4's addition and promotion" || fail "n$i's log lacks n4's addition or promotion"
+done
 expect "promote a voter" "Error: etcdserver: can only promote a learner member" \
   error_of ctl "$(client 1)" member promote "$(id_of "$(client 1)" n2)"
 expect "remove an unknown member" "Error: etcdserver: member not found" \

@@ -138,8 +138,12 @@ class Server final : public api::LeaseBackend,
   uint64_t cluster_id_ = 0;
   std::vector<std::string> client_addresses_;
   std::vector<raft::ConfChange> bootstrap_;
-  std::mutex members_mu_;             // serialises SyncMembers
-  std::set<raft::NodeId> peer_ids_;   // members_mu_: peers given to the transport
+  std::mutex members_mu_;            // serialises SyncMembers
+  std::set<raft::NodeId> peer_ids_;  // members_mu_: peers given to the transport
+  // members_mu_: the member table last applied (id -> learner), for the
+  // log line of each change.
+  std::map<raft::NodeId, bool> known_members_;
+  void LogMemberChanges(const cairnpb::MemberTable& table);
   std::atomic<bool> learner_{false};  // this member is a learner
   std::atomic<bool> removed_{false};
   // Ids removed from the cluster, for refusing their peer streams.

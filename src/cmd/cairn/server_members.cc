@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "api/etcd_errors.h"
@@ -146,6 +147,7 @@ void Server::SyncMembers(const kv::MvccStore& store) {
     if (!now.count(id)) transport_->RemovePeer(id);
   }
   peer_ids_ = std::move(now);
+  LogMemberChanges(*table);
   const cairnpb::MemberInfo* self = kv::FindMember(*table, member_id_);
   learner_.store(self != nullptr && self->is_learner());
   const auto& removed = table->removed();
@@ -156,6 +158,35 @@ void Server::SyncMembers(const kv::MvccStore& store) {
   if (self == nullptr && std::find(removed.begin(), removed.end(), member_id_) != removed.end()) {
     NoticeRemoval("it applied its own removal");
   }
+}
+
+void Server::LogMemberChanges(const cairnpb::MemberTable& table) {
+  std::map<raft::NodeId, bool> now;
+  std::ostringstream all;
+  for (const cairnpb::MemberInfo& m : table.members()) {
+    now[m.id()] = m.is_learner();
+    all << (all.tellp() > 0 ? ", " : "") << std::hex << m.id() << std::dec
+        << (m.name().empty() ? "" : " (" + m.name() + ")") << (m.is_learner() ? " learner" : "");
+  }
+  if (known_members_.empty()) {
+    CAIRN_LOG(INFO) << "members: " << all.str();
+  } else if (now != known_members_) {
+    for (const auto& [id, learner] : now) {
+      auto it = known_members_.find(id);
+      if (it == known_members_.end()) {
+        CAIRN_LOG(INFO) << "members: " << std::hex << id << std::dec << " added"
+                        << (learner ? " as a learner" : "");
+      } else if (it->second && !learner) {
+        CAIRN_LOG(INFO) << "members: " << std::hex << id << std::dec << " promoted to voter";
+      }
+    }
+    for (const auto& [id, learner] : known_members_) {
+      if (!now.count(id))
+        CAIRN_LOG(INFO) << "members: " << std::hex << id << std::dec << " removed";
+    }
+    CAIRN_LOG(INFO) << "members now: " << all.str();
+  }
+  known_members_ = std::move(now);
 }
 
 void Server::NoticeRemoval(const char* how) {
