@@ -74,8 +74,21 @@ Status MvccStore::LoadPublished() {
   if (!current.ok()) return current.status();
   Result<int64_t> compacted = ReadMetaRevision(engine_->db(), MetaCompactedRevisionKey());
   if (!compacted.ok()) return compacted.status();
+  // Counted once here (a scan of the newest-version records, one per live
+  // key); applies keep it up to date from then on.
+  int64_t keys = 0;
+  {
+    const std::string begin = LatestSpaceBegin(), end = LatestSpaceEnd();
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice upper(end);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(engine_->db()->NewIterator(ro));
+    for (it->Seek(begin); it->Valid(); it->Next())
+      ++keys;
+    if (!it->status().ok()) return FromRocks(it->status(), "count keys");
+  }
   std::lock_guard lock(publish_mu_);
-  pub_ = Published{*current, *compacted, engine_->applied_index(), engine_->applied_term()};
+  pub_ = Published{*current, *compacted, engine_->applied_index(), engine_->applied_term(), keys};
   return Status::Ok();
 }
 
@@ -95,6 +108,9 @@ int64_t MvccStore::current_revision() const {
 }
 int64_t MvccStore::compacted_revision() const {
   return published().compacted;
+}
+int64_t MvccStore::key_count() const {
+  return published().keys;
 }
 
 Result<ApplyResult> MvccStore::Apply(const cairnpb::RaftRequest& request, uint64_t index,
@@ -203,6 +219,12 @@ Result<ApplyResult> MvccStore::ApplyOne(const LogEntry& e, BatchReader* reader,
   if (!out.status.ok()) return out;
 
   Writer w(reader, batch, state->current, e.revision, state->compacted, &latest_cache_);
+  // However the entry ends: a failed batch discards `state` anyway.
+  struct CountKeys {
+    const Writer& w;
+    Published* state;
+    ~CountKeys() { state->keys += w.live_delta(); }
+  } count_keys{w, state};
   switch (req.request_case()) {
     case cairnpb::RaftRequest::kPut: {
       const auto& put = req.put();

@@ -88,6 +88,8 @@ class MvccStore {
   int64_t current_revision() const;
   // Reads below this revision fail as compacted (0 before any compaction).
   int64_t compacted_revision() const;
+  // Keys that exist (not deleted) at the current revision.
+  int64_t key_count() const;
 
   // Applies one committed entry. The outer Result fails only when the store
   // cannot go on (RocksDB failed; or the caller broke the contract: index
@@ -161,6 +163,7 @@ class MvccStore {
     int64_t compacted = 0;
     uint64_t applied_index = 0;
     uint64_t applied_term = 0;
+    int64_t keys = 0;  // live keys
   };
   class ReadSnapshot;
 

@@ -33,6 +33,8 @@ Status Writer::WriteVersion(Slice key, Slice encoded_value, bool is_delete) {
   }
   ++changes_;
   if (is_delete && cache_ != nullptr) cache_->Put(std::string_view(key.data(), key.size()), {});
+  // Only live keys are deleted (DeleteRange reads them first).
+  if (is_delete) --live_delta_;
   return Status::Ok();
 }
 
@@ -79,6 +81,7 @@ Result<etcdserverpb::PutResponse> Writer::Put(const etcdserverpb::PutRequest& re
   const int64_t version = p.live ? p.version + 1 : 1;
   EncodeVersion(&scratch_value_, create, version, lease, value);
   if (Status s = WriteVersion(req.key(), scratch_value_, false); !s.ok()) return s;
+  if (!p.live) ++live_delta_;
   if (Status s = MoveLease(req.key(), p.live ? p.lease : 0, lease); !s.ok()) return s;
   if (cache_ != nullptr) cache_->Put(req.key(), LatestMeta{true, create, write_, version, lease});
 

@@ -36,6 +36,8 @@ class Writer {
   int64_t compacted_revision() const { return compacted_; }
   // Changes so far: the sub-index of the next one in the change log.
   uint32_t changes() const { return changes_; }
+  // Keys this writer brought to life minus those it deleted.
+  int64_t live_delta() const { return live_delta_; }
   // What a read inside the entry sees (etcd: beginRev, +1 once it wrote).
   int64_t read_revision() const { return changes_ > 0 ? write_ : begin_; }
 
@@ -62,6 +64,7 @@ class Writer {
   int64_t compacted_;
   LatestCache* cache_;
   uint32_t changes_ = 0;
+  int64_t live_delta_ = 0;
   std::string scratch_key_;
   std::string scratch_value_;
 };

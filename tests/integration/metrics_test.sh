@@ -36,7 +36,7 @@ cluster_wait_ready "$CLUSTER_ENDPOINTS" 30 || exit 1
   cairn_snapshots_received_total cairn_snapshot_received_bytes_total etcd_disk_backend_commit_duration_seconds \
   etcd_network_peer_sent_bytes_total etcd_network_peer_received_bytes_total \
   etcd_debugging_mvcc_watch_stream_total etcd_debugging_mvcc_watcher_total etcd_debugging_mvcc_slow_watcher_total \
-  cairn_lease_active etcd_debugging_server_lease_expired_total \
+  cairn_lease_active etcd_debugging_server_lease_expired_total etcd_debugging_mvcc_keys_total \
   && echo "ok: /metrics parses, with every expected family" || fail "/metrics exposition"
 # Every metric the shipped Grafana dashboard and alert rules use exists.
 /usr/bin/python3 "$HERE/../../deploy/grafana/check_dashboard.py" "$HERE/../../deploy/grafana/cairn.json" "$WORK/body" \

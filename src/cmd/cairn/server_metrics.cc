@@ -150,6 +150,8 @@ void Server::RegisterScrapedMetrics() {
   r.AddGaugeFunction("etcd_mvcc_db_total_size_in_bytes",
                      "Total size of the underlying database physically allocated in bytes.",
                      [this] { return static_cast<double>(quota_->DbSize()); });
+  r.AddGaugeFunction("etcd_debugging_mvcc_keys_total", "Total number of keys.",
+                     [this] { return static_cast<double>(replica_->store().key_count()); });
   r.AddGaugeFunction("etcd_debugging_mvcc_current_revision", "The current revision of the store.",
                      [this] { return static_cast<double>(replica_->store().current_revision()); });
   r.AddGaugeFunction(
