@@ -259,6 +259,11 @@ void Replica::ReadBarrier(ReadDone done) {
   }});
 }
 
+Status Replica::storage_failure() const {
+  std::lock_guard<std::mutex> lock(apply_mu_);
+  return apply_failed_;
+}
+
 Replica::Info Replica::info() const {
   std::lock_guard<std::mutex> lock(mu_);
   Info i = info_;
@@ -583,7 +588,7 @@ void Replica::ApplyLoop() {
     {
       std::unique_lock<std::mutex> lock(apply_mu_);
       apply_cv_.wait(lock, [&] { return apply_stopping_ || !apply_queue_.empty(); });
-      if (apply_queue_.empty()) return;
+      if (apply_queue_.empty() || !apply_failed_.ok()) return;
       // Entries queued back to back apply as one batch; a snapshot goes alone.
       while (!apply_queue_.empty() && !snapshot && !task) {
         if (auto* t = std::get_if<ApplyTask>(&apply_queue_.front())) {
@@ -726,6 +731,18 @@ void Replica::ApplyEntries(std::vector<raft::Entry> entries) {
     log.push_back(le);
   }
   Result<std::vector<kv::ApplyResult>> results = store_->ApplyBatch(log);
+  if (!results.ok() && (results.status().code() == Code::kUnavailable ||
+                        results.status().code() == Code::kResourceExhausted)) {
+    // The disk failed under the state machine (as under the WAL, a failed
+    // sync cannot be retried): stop applying, answer nothing of this batch,
+    // and let the server exit to be restarted from what is on disk.
+    CAIRN_LOG(ERROR) << "group " << options_.group << ": the state machine cannot apply entries "
+                     << log.front().index << "-" << log.back().index
+                     << ", stopping: " << results.status().message();
+    std::lock_guard<std::mutex> lock(apply_mu_);
+    apply_failed_ = results.status();
+    return;
+  }
   CAIRN_CHECK(results.ok()) << "group " << options_.group
                             << ": the state machine cannot apply committed entries: "
                             << results.status().message();

@@ -167,6 +167,10 @@ class Replica {
     uint64_t pending = 0;
   };
   Info info() const;
+  // OK, or why the state machine could not apply committed entries (a disk
+  // error in its commit): the replica then applies and acknowledges nothing
+  // more, and only a restart, recovering from disk, brings it back.
+  Status storage_failure() const;
 
   // Counts since start, for metrics: read from any thread.
   struct Counters {
@@ -298,11 +302,12 @@ class Replica {
   std::deque<NewProposal> conf_waiting_;
   std::map<raft::NodeId, std::chrono::steady_clock::time_point> last_heard_;
 
-  std::mutex apply_mu_;
+  mutable std::mutex apply_mu_;
   std::condition_variable apply_cv_;
   std::deque<ApplyItem> apply_queue_;
   raft::Index last_snapshot_ = 0;  // apply thread only (after Start)
   bool apply_stopping_ = false;
+  Status apply_failed_;  // apply_mu_; see storage_failure()
 
   // WAL submissions whose callback (which uses `this`) has not finished:
   // the destructor waits for them.

@@ -18,7 +18,11 @@ Status FromRocks(const rocksdb::Status& s, const std::string& context) {
   if (s.ok()) return Status::Ok();
   Code code = Code::kInternal;
   if (s.IsCorruption()) code = Code::kDataLoss;
-  if (s.IsNoSpace()) code = Code::kResourceExhausted;
+  if (s.IsNoSpace()) {
+    code = Code::kResourceExhausted;
+  } else if (s.IsIOError()) {
+    code = Code::kUnavailable;  // the disk failed: see Replica::storage_failure
+  }
   return Status(code, context + ": " + s.ToString());
 }
 

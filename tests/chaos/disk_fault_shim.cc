@@ -5,7 +5,8 @@
 //    fdatasync wait, as on a disk that stops answering;
 //  - while the file named by CAIRN_CHAOS_FAIL_FILE exists, half of the calls
 //    it names ("sync": fsync and fdatasync; "write": write, pwrite, writev,
-//    pwritev) fail with EIO.
+//    pwritev) fail with EIO; "sync /groups/" fails every such call on files
+//    whose path contains "/groups/" (the state machine's, not the WAL's).
 // libfiu's POSIX preload did the failing before; it wraps every POSIX call,
 // madvise included, and deadlocked inside tcmalloc (a wrapped madvise under
 // tcmalloc's locks allocating in turn), so the harness has its own.
@@ -17,8 +18,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace {
 
@@ -43,12 +46,25 @@ bool RegularFile(int fd) {
 bool Fails(const char* kind, int fd) {
   const char* path = std::getenv("CAIRN_CHAOS_FAIL_FILE");
   if (!Exists(path) || !RegularFile(fd)) return false;
-  char what[16] = {};
+  char what[128] = {};
   int f = open(path, O_RDONLY | O_CLOEXEC);
   if (f < 0) return false;
   ssize_t n = read(f, what, sizeof what - 1);
   close(f);
   if (n <= 0 || std::strncmp(what, kind, std::strlen(kind)) != 0) return false;
+  // An optional path filter after the kind: "sync /groups/".
+  const char* filter = what + std::strlen(kind);
+  while (*filter == ' ')
+    ++filter;
+  if (*filter != '\0' && *filter != '\n') {
+    std::string want(filter, std::strcspn(filter, "\n"));
+    char link[64], target[4096] = {};
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    if (readlink(link, target, sizeof target - 1) <= 0) return false;
+    if (std::strstr(target, want.c_str()) == nullptr) return false;
+    errno = EIO;
+    return true;
+  }
   static thread_local unsigned seed = static_cast<unsigned>(gettid());
   if (rand_r(&seed) % 2 != 0) return false;
   errno = EIO;

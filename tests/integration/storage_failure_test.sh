@@ -48,5 +48,29 @@ got=$(ctl "$e1" get during-20 --print-value-only 2>&1)
 [[ "$got" == x ]] && echo "ok: the restarted member serves every write" || fail "after restart: [$got]"
 got=$(ctl "$e1" get before-failure --print-value-only 2>&1)
 [[ "$got" == 1 ]] || fail "lost the write before the failure: [$got]"
+# The state machine's disk failing (RocksDB's syncs, not the WAL's) stops the
+# member the same way: exit status 3, never an abort. Snapshots every 5
+# entries make RocksDB flush, and a failed flush fails the next commit.
+kill -TERM "${CLUSTER_PIDS[1]}"; wait "${CLUSTER_PIDS[1]}" 2>/dev/null
+rm -f "$WORK/fail"
+CLUSTER_FLAGS="--snapshot-count 5" CAIRN_CHAOS_FAIL_FILE="$WORK/fail" LD_PRELOAD="$SHIM" \
+  cluster_start_member "$BIN" "$WORK" "$BASE" 1 "$CLUSTER_INITIAL"
+pid=${CLUSTER_PIDS[1]}
+cluster_wait_ready "$e1" 30 || fail "member 1 did not come back under the preload"
+echo "sync /groups/" >"$WORK/fail"
+for i in $(seq 150); do
+  kill -0 "$pid" 2>/dev/null || break
+  ctl "$CLUSTER_ENDPOINTS" put "sm-$i" x >/dev/null 2>&1
+done
+status=none
+for _ in $(seq 100); do
+  if ! kill -0 "$pid" 2>/dev/null; then wait "$pid"; status=$?; break; fi
+  sleep 0.1
+done
+[[ "$status" == 3 ]] && echo "ok: a failing state-machine disk: exit status 3" \
+  || fail "state-machine disk failure: expected exit status 3, got $status"
+grep -q "the state machine cannot apply entries" "$WORK/n1.log" && echo "ok: it said why" \
+  || fail "no 'the state machine cannot apply entries' line in the log"
+rm -f "$WORK/fail"
 echo "failures: $failures"
 ((failures == 0))

@@ -373,7 +373,8 @@ int64_t Server::NewLeaseId() {
 }
 
 Status Server::storage_health() const {
-  return wal_ ? wal_->health() : Status::Ok();
+  if (wal_ && !wal_->health().ok()) return wal_->health();
+  return replica_ ? replica_->storage_failure() : Status::Ok();
 }
 
 void Server::ReadBarrier(std::function<void(Status)> done) {
