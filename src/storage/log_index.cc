@@ -17,8 +17,23 @@ std::optional<raft::Term> GroupLog::TermAt(raft::Index index) const {
 }
 
 Status GroupLog::AppendEntry(raft::Index index, const EntryLocation& loc, bool hole_allowed) {
+  if (hole_pending && index <= snapshot.index && index > hole_base.index) {
+    // A rewrite from inside the hole: for the writer it cut every entry
+    // from `index` on, those after the hole included, so replay must too;
+    // the hole now ends just before it (or is gone).
+    entries.clear();
+    if (index - 1 == hole_base.index) {
+      snapshot = hole_base;
+      hole_pending = false;
+    } else {
+      snapshot = raft::SnapshotMeta{index - 1, 0, {}};
+    }
+    entries.push_back(loc);
+    return Status::Ok();
+  }
   if (index <= snapshot.index) return Status::Ok();  // already covered by the snapshot
   if (index > last_index() + 1 && hole_allowed) {
+    if (!hole_pending) hole_base = snapshot;
     entries.clear();
     snapshot = raft::SnapshotMeta{index - 1, 0, {}};
     hole_pending = true;

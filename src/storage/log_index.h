@@ -32,6 +32,9 @@ struct GroupLog {
   // placeholder (index just before the hole, term 0) until a snapshot record
   // reaching that far arrives; if none does, the log is damaged.
   bool hole_pending = false;
+  // Recovery only: the snapshot the hole replaced. Entries at or below it
+  // stay covered, as they were for the writer.
+  raft::SnapshotMeta hole_base;
 
   raft::Index first_index() const { return snapshot.index + 1; }
   raft::Index last_index() const { return snapshot.index + entries.size(); }

@@ -12,6 +12,7 @@
 
 #include "base/logging.h"
 #include "mem_fs.h"
+#include "storage/log_index.h"
 #include "storage/wal_record.h"
 #include "storage/wal_recovery.h"
 #include "wal_testing.h"
@@ -127,6 +128,50 @@ TEST(WalTest, ASyncSlowerThanTheThresholdIsLoggedAsSlow) {
   ASSERT_FALSE(slow.empty());
   EXPECT_NE(slow.back().find("for 3 record(s)"), std::string::npos) << slow.back();
   EXPECT_NE(slow.back().find("expected under 0 ms"), std::string::npos) << slow.back();
+}
+
+// Found by WalPowerLossTest (which failed now and then, depending on how
+// batches fell into segments): with the oldest segments deleted, replay
+// met the first kept entry after a gap and ignored a later rewrite from
+// below it, so entries the rewrite had cut came back. One batch per
+// segment makes the layout exact.
+TEST(WalTest, ARewriteFromBelowTheFirstKeptEntrySurvivesDeletionOfCoveredSegments) {
+  MemFs fs(21);
+  WalOptions o = Small();
+  o.segment_bytes = 1;
+  const raft::SnapshotMeta snap{17, 3, {}};
+  {
+    auto wal = MustOpen(fs, o);
+    ASSERT_TRUE(wal->Write({Append(1, 1, 17, 1)}).ok());   // deleted below
+    ASSERT_TRUE(wal->Write({Append(1, 18, 19, 1)}).ok());  // the oldest kept (max 19)
+    ASSERT_TRUE(wal->Write({Append(1, 16, 21, 2)}).ok());  // a rewrite from below 18
+    ASSERT_TRUE(wal->Write({Append(1, 11, 17, 3)}).ok());  // another: the log ends at 17
+    GroupWrite compact;
+    compact.group = 1;
+    compact.snapshot = snap;
+    ASSERT_TRUE(wal->Write({compact}).ok());
+    ASSERT_FALSE(fs.Exists(Segment(1)));
+    ASSERT_TRUE(fs.Exists(Segment(2)));
+    ASSERT_EQ(wal->Group(1)->last_index, 17u);
+  }
+  auto wal = MustOpen(fs, o);
+  auto g = wal->Group(1);
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->snapshot, snap);
+  EXPECT_EQ(g->first_index, 18u);
+  EXPECT_EQ(g->last_index, 17u) << "entries 18..21 of term 2 came back";
+}
+
+TEST(GroupLogTest, ARewriteFromInsideAHoleDropsWhatFollowedIt) {
+  GroupLog log;
+  auto at = [](raft::Term term) { return EntryLocation{1, 0, 0, term}; };
+  ASSERT_TRUE(log.AppendEntry(18, at(5), true).ok());  // a hole: placeholder 17
+  ASSERT_TRUE(log.AppendEntry(19, at(5), true).ok());
+  ASSERT_TRUE(log.AppendEntry(16, at(6), true).ok());  // a rewrite from inside it
+  ASSERT_TRUE(log.AppendEntry(17, at(6), true).ok());
+  log.ApplySnapshot(raft::SnapshotMeta{17, 6, {}});
+  EXPECT_FALSE(log.hole_pending);
+  EXPECT_EQ(log.last_index(), 17u) << "18/5 and 19/5 came back";
 }
 
 TEST(WalTest, ConcurrentSubmissionsShareOneFsync) {
