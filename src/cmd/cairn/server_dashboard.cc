@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "client/diagnosis.h"
+#include "client/diagnosis_json.h"
 #include "client/member_probe.h"
 #include "cmd/cairn/server.h"
 
@@ -91,12 +92,7 @@ std::string Server::ClusterJson(uint32_t history_seconds) {
   out["verdict"] = client::VerdictName(d.verdict);
   json findings = json::array();
   for (const client::Finding& f : d.Findings()) {
-    findings.push_back(
-        {{"severity", f.severity == client::Severity::kCritical ? "critical" : "warning"},
-         {"member", f.member},
-         {"what", f.what},
-         {"cause", f.cause},
-         {"remedy", f.remedy}});
+    findings.push_back(client::FindingJson(f));
   }
   out["findings"] = findings;
   std::set<std::string> alarms;

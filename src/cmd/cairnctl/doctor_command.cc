@@ -6,6 +6,7 @@
 
 #include "client/cluster.h"
 #include "client/diagnosis.h"
+#include "client/diagnosis_json.h"
 #include "client/member_probe.h"
 #include "cmd/cairnctl/cli.h"
 #include "cmd/cairnctl/requests.h"
@@ -65,12 +66,7 @@ std::string Json(const client::Diagnosis& d) {
   for (const client::Check& c : d.checks) {
     nlohmann::json findings = nlohmann::json::array();
     for (const client::Finding& f : c.findings) {
-      findings.push_back(
-          {{"severity", f.severity == client::Severity::kCritical ? "critical" : "warning"},
-           {"member", f.member},
-           {"what", f.what},
-           {"cause", f.cause},
-           {"remedy", f.remedy}});
+      findings.push_back(client::FindingJson(f));
     }
     checks.push_back(
         {{"name", c.name}, {"ok", c.ok()}, {"summary", c.summary}, {"findings", findings}});
